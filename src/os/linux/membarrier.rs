@@ -1,0 +1,212 @@
+//! `membarrier(2)`: the cross-thread half of instruction-cache coherence.
+//!
+//! The logic is independent of the architecture and of the kernel: it runs
+//! against the [`Kernel`] trait, so the probing, fallbacks and retry are
+//! tested natively on any Linux host with a scripted kernel, and against the
+//! real one.
+//!
+//! Probe, once per process (first call at most two syscalls when SYNC_CORE
+//! exists, which every arm64 kernel since 4.16 has):
+//!
+//! 1. `REGISTER_PRIVATE_EXPEDITED_SYNC_CORE` → [`FlushMechanism::MembarrierSyncCore`]
+//! 2. on `EINVAL`/`ENOSYS`: `REGISTER_PRIVATE_EXPEDITED` → `MembarrierPrivateExpedited`
+//! 3. on `EINVAL`/`ENOSYS`: `QUERY`, and `GLOBAL` if it is listed → `MembarrierGlobal`
+//! 4. otherwise [`Error::Unsupported`]; `EPERM`/`EACCES` anywhere →
+//!    [`Error::PermissionDenied`]. Both are permanent for the process (seccomp
+//!    filters are never removed) and are cached; any other error is returned
+//!    and the probe is repeated on the next call.
+//!
+//! Then each flush is exactly one `membarrier` call. If the kernel answers
+//! `EPERM` to a command the process registered for (it should not), register
+//! again once and retry once.
+//!
+//! # References
+//! - [membarrier(2)](https://man7.org/linux/man-pages/man2/membarrier.2.html)
+//! - Linux `kernel/sched/membarrier.c`
+
+// On x86_64 and s390x `pipeline_flush_mt` needs no membarrier, but this logic
+// is compiled and tested on every Linux host (see the module docs).
+#![cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+
+use core::num::NonZeroUsize;
+use once_cell::race::OnceNonZeroUsize;
+
+use crate::{Error, FlushMechanism, Syscall};
+
+pub(crate) const CMD_QUERY: i32 = 0;
+pub(crate) const CMD_GLOBAL: i32 = 1;
+pub(crate) const CMD_PRIVATE_EXPEDITED: i32 = 1 << 3;
+pub(crate) const CMD_REGISTER_PRIVATE_EXPEDITED: i32 = 1 << 4;
+pub(crate) const CMD_PRIVATE_EXPEDITED_SYNC_CORE: i32 = 1 << 5;
+pub(crate) const CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: i32 = 1 << 6;
+
+/// The one system call this module makes.
+pub(crate) trait Kernel {
+    /// `membarrier(cmd, 0, 0)`: the non-negative result, or the error number.
+    fn membarrier(&self, cmd: i32) -> Result<i32, i32>;
+}
+
+/// The running kernel.
+pub(crate) struct Linux;
+
+impl Kernel for Linux {
+    #[inline]
+    fn membarrier(&self, cmd: i32) -> Result<i32, i32> {
+        // SAFETY: membarrier takes no pointers; `flags` = 0 and `cpu_id` = 0.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                cmd as libc::c_int,
+                0 as libc::c_uint,
+                0 as libc::c_int,
+            )
+        };
+        if ret < 0 {
+            Err(super::errno())
+        } else {
+            Ok(ret as i32)
+        }
+    }
+}
+
+/// The probed state of one process, as stored in its cache cell.
+///
+/// Encoding (never zero): mechanisms are 1..=3; a cached failure is
+/// `errno << 8 | FAILED | kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ready(FlushMechanism),
+    Failed(Error),
+}
+
+const FAILED: usize = 0x80;
+const FAILED_UNSUPPORTED: usize = FAILED;
+const FAILED_DENIED: usize = FAILED | 1;
+
+impl State {
+    fn encode(self) -> NonZeroUsize {
+        let v = match self {
+            State::Ready(FlushMechanism::MembarrierSyncCore) => 1,
+            State::Ready(FlushMechanism::MembarrierPrivateExpedited) => 2,
+            State::Ready(_) => 3, // MembarrierGlobal: the only other state made here
+            State::Failed(Error::PermissionDenied { errno, .. }) => {
+                (errno as u32 as usize) << 8 | FAILED_DENIED
+            }
+            State::Failed(e) => (e.raw_os_error().unwrap_or(0) as u32 as usize) << 8 | FAILED_UNSUPPORTED,
+        };
+        NonZeroUsize::new(v).expect("state encodings are non-zero")
+    }
+
+    fn decode(v: NonZeroUsize) -> State {
+        let v = v.get();
+        let errno = (v >> 8) as u32 as i32;
+        match v & 0xff {
+            1 => State::Ready(FlushMechanism::MembarrierSyncCore),
+            2 => State::Ready(FlushMechanism::MembarrierPrivateExpedited),
+            3 => State::Ready(FlushMechanism::MembarrierGlobal),
+            FAILED_DENIED => State::Failed(Error::PermissionDenied {
+                syscall: Syscall::Membarrier,
+                errno,
+            }),
+            _ => State::Failed(Error::Unsupported {
+                syscall: Some(Syscall::Membarrier),
+                errno,
+            }),
+        }
+    }
+}
+
+fn unsupported(errno: i32) -> bool {
+    errno == libc::EINVAL || errno == libc::ENOSYS
+}
+
+/// A probe error: permanent ones become a cached [`State::Failed`], others
+/// are returned uncached.
+fn probe_error(errno: i32) -> Result<State, Error> {
+    match Error::from_errno(Syscall::Membarrier, errno) {
+        e @ (Error::PermissionDenied { .. } | Error::Unsupported { .. }) => Ok(State::Failed(e)),
+        e => Err(e),
+    }
+}
+
+/// Steps 1 to 4 of the module docs.
+fn probe<K: Kernel>(k: &K) -> Result<State, Error> {
+    for (register, mechanism) in [
+        (
+            CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+            FlushMechanism::MembarrierSyncCore,
+        ),
+        (
+            CMD_REGISTER_PRIVATE_EXPEDITED,
+            FlushMechanism::MembarrierPrivateExpedited,
+        ),
+    ] {
+        match k.membarrier(register) {
+            Ok(_) => return Ok(State::Ready(mechanism)),
+            Err(e) if unsupported(e) => continue,
+            Err(e) => return probe_error(e),
+        }
+    }
+    match k.membarrier(CMD_QUERY) {
+        Ok(mask) if mask & CMD_GLOBAL != 0 => Ok(State::Ready(FlushMechanism::MembarrierGlobal)),
+        Ok(_) => probe_error(libc::EINVAL),
+        Err(e) => probe_error(e),
+    }
+}
+
+/// The process's mechanism, probing (and registering) on first use.
+pub(crate) fn mechanism<K: Kernel>(k: &K, cell: &OnceNonZeroUsize) -> Result<FlushMechanism, Error> {
+    let state = cell.get_or_try_init(|| probe(k).map(State::encode))?;
+    match State::decode(state) {
+        State::Ready(m) => Ok(m),
+        State::Failed(e) => Err(e),
+    }
+}
+
+/// The (command, registration command) of a probed mechanism.
+fn commands(m: FlushMechanism) -> (i32, Option<i32>) {
+    match m {
+        FlushMechanism::MembarrierSyncCore => (
+            CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+            Some(CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE),
+        ),
+        FlushMechanism::MembarrierPrivateExpedited => {
+            (CMD_PRIVATE_EXPEDITED, Some(CMD_REGISTER_PRIVATE_EXPEDITED))
+        }
+        _ => (CMD_GLOBAL, None),
+    }
+}
+
+/// One cross-thread pipeline flush: exactly one syscall once probed.
+pub(crate) fn flush<K: Kernel>(k: &K, cell: &OnceNonZeroUsize) -> Result<(), Error> {
+    let (cmd, register) = commands(mechanism(k, cell)?);
+    let err = |e| Error::from_errno(Syscall::Membarrier, e);
+    match k.membarrier(cmd) {
+        Ok(_) => Ok(()),
+        Err(e) => match register {
+            Some(register) if e == libc::EPERM => {
+                // The kernel forgot our registration: register once, retry once.
+                k.membarrier(register).map_err(err)?;
+                k.membarrier(cmd).map(drop).map_err(err)
+            }
+            _ => Err(err(e)),
+        },
+    }
+}
+
+/// The process-wide state for the running kernel.
+static STATE: OnceNonZeroUsize = OnceNonZeroUsize::new();
+
+/// [`flush`] for this process and kernel.
+#[inline]
+pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+    flush(&Linux, &STATE)
+}
+
+/// [`mechanism`] for this process and kernel.
+pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
+    mechanism(&Linux, &STATE)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,98 @@
+//! Pure, overflow-safe range arithmetic: which cache lines a byte range
+//! touches. No instruction is issued here; the backends feed these addresses
+//! to their maintenance instructions one by one.
+
+use crate::Error;
+
+/// A non-empty byte range `[start, last]` that fits in the address space.
+///
+/// It is stored by its *last* byte, not its end, so a range that ends at the
+/// very top of the address space (`start + len == usize::MAX + 1`) needs no
+/// special case and nothing can wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CodeRange {
+    start: usize,
+    last: usize,
+}
+
+// Which methods a target uses depends on its backend; all are tested on all.
+#[allow(dead_code)]
+impl CodeRange {
+    /// Validates `[start, start + len)`.
+    ///
+    /// `Ok(None)` for `len == 0` (nothing to maintain, whatever `start` is),
+    /// `Err(RangeWraps)` if the range does not fit below `usize::MAX + 1`.
+    #[inline]
+    pub(crate) const fn new(start: usize, len: usize) -> Result<Option<CodeRange>, Error> {
+        if len == 0 {
+            return Ok(None);
+        }
+        match start.checked_add(len - 1) {
+            Some(last) => Ok(Some(CodeRange { start, last })),
+            None => Err(Error::RangeWraps { ptr: start, len }),
+        }
+    }
+
+    /// The first byte.
+    #[inline]
+    pub(crate) const fn start(&self) -> usize {
+        self.start
+    }
+
+    /// The last byte (inclusive).
+    #[inline]
+    pub(crate) const fn last(&self) -> usize {
+        self.last
+    }
+
+    /// The start address of every `line`-byte line the range touches, in
+    /// ascending order, each exactly once. `line` must be a power of two.
+    #[inline]
+    pub(crate) const fn lines(&self, line: usize) -> Lines {
+        debug_assert!(line.is_power_of_two());
+        let mask = !(line - 1);
+        let first = self.start & mask;
+        // `last & mask >= first`, and the difference is a multiple of `line`.
+        let count = ((self.last & mask) - first) / line + 1;
+        Lines {
+            next: first,
+            remaining: count,
+            line,
+        }
+    }
+}
+
+/// The line addresses of a [`CodeRange`]: see [`CodeRange::lines`].
+///
+/// The last address yielded is at most `usize::MAX - line + 1`; stepping past
+/// it may wrap `next`, but `remaining` is zero by then, so it is never yielded.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(all(target_arch = "aarch64", not(miri))), allow(dead_code))]
+pub(crate) struct Lines {
+    next: usize,
+    remaining: usize,
+    line: usize,
+}
+
+impl Iterator for Lines {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let addr = self.next;
+        self.remaining -= 1;
+        self.next = addr.wrapping_add(self.line);
+        Some(addr)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Lines {}
+impl core::iter::FusedIterator for Lines {}

@@ -1,0 +1,2 @@
+mod naive;
+mod prop;

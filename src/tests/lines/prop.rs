@@ -1,0 +1,125 @@
+//! Properties of `CodeRange` and `Lines`, checked against `naive`.
+
+use super::naive;
+use crate::range::CodeRange;
+use crate::Error;
+use proptest::prelude::*;
+
+/// Line sizes AArch64 can report, 4 bytes to 128 KiB.
+fn line() -> impl Strategy<Value = usize> {
+    (2u32..=17).prop_map(|shift| 1usize << shift)
+}
+
+/// Start addresses: anywhere, near zero, near the top, and line-aligned.
+fn start() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        any::<usize>(),
+        0usize..4096,
+        (0usize..4096).prop_map(|d| usize::MAX - d),
+        (any::<usize>(), 2u32..=12).prop_map(|(a, s)| a & !((1usize << s) - 1)),
+    ]
+}
+
+/// Lengths small enough for the byte-by-byte model.
+fn small_len() -> impl Strategy<Value = usize> {
+    prop_oneof![Just(0usize), Just(1usize), 0usize..=64, 0usize..=2048]
+}
+
+/// The implementation's answer in the model's terms: `None` for an error.
+fn lines_of(start: usize, len: usize, line: usize) -> Option<Vec<usize>> {
+    match CodeRange::new(start, len) {
+        Ok(None) => Some(Vec::new()),
+        Ok(Some(r)) => Some(r.lines(line).collect()),
+        Err(Error::RangeWraps { ptr, len: l }) => {
+            assert_eq!((ptr, l), (start, len), "error reports its input");
+            None
+        }
+        Err(e) => panic!("unexpected error {e:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    /// Every touched line exactly once, in order, or a wrap error exactly
+    /// when the model says the range does not fit.
+    #[test]
+    fn lines_match_model(start in start(), len in small_len(), line in line()) {
+        let got = lines_of(start, len, line);
+        if naive::fits(start, len) {
+            prop_assert_eq!(got, Some(naive::lines(start, len, line)));
+        } else {
+            prop_assert_eq!(got, None);
+        }
+    }
+
+    /// Ranges that end exactly at the top of the address space.
+    #[test]
+    fn ranges_ending_at_the_top(len in 1usize..=4096, line in line()) {
+        let start = usize::MAX - (len - 1);
+        let got = lines_of(start, len, line).expect("fits exactly");
+        prop_assert_eq!(got.last().copied(), Some(usize::MAX & !(line - 1)));
+        prop_assert_eq!(got, naive::lines(start, len, line));
+        // One byte more wraps.
+        prop_assert_eq!(lines_of(start, len + 1, line), None);
+    }
+
+    /// One-byte and two-byte ranges around a line boundary.
+    #[test]
+    fn straddling_a_boundary(boundary in any::<usize>(), line in line(), before in 0usize..2, len in 1usize..=2) {
+        let b = boundary & !(line - 1);
+        let start = b.wrapping_sub(before);
+        if naive::fits(start, len) {
+            prop_assert_eq!(lines_of(start, len, line), Some(naive::lines(start, len, line)));
+        }
+    }
+
+    /// Huge ranges: the count, first and last line agree with 128-bit math,
+    /// and the iterator's length is exact (without walking it).
+    #[test]
+    fn huge_ranges_count(start in start(), len in any::<usize>(), line in line()) {
+        match CodeRange::new(start, len) {
+            Ok(None) => prop_assert_eq!(len, 0),
+            Ok(Some(r)) => {
+                prop_assert!(naive::fits(start, len));
+                let lines = r.lines(line);
+                prop_assert_eq!(lines.len() as u128, naive::count(start, len, line));
+                let mut lines = lines;
+                prop_assert_eq!(lines.next(), Some(start & !(line - 1)));
+                prop_assert_eq!(r.last(), start + (len - 1));
+                prop_assert_eq!(r.start(), start);
+            }
+            Err(_) => prop_assert!(!naive::fits(start, len)),
+        }
+    }
+}
+
+#[test]
+fn zero_length_is_empty_even_at_null_and_top() {
+    for start in [0, 1, 63, 64, usize::MAX] {
+        assert_eq!(lines_of(start, 0, 64), Some(Vec::new()));
+    }
+}
+
+#[test]
+fn whole_address_space_wraps() {
+    assert_eq!(lines_of(2, usize::MAX, 64), None);
+    assert_eq!(lines_of(usize::MAX, 2, 64), None);
+    assert_eq!(lines_of(usize::MAX, usize::MAX, 64), None);
+    // From 1, `usize::MAX` bytes end exactly at the top: valid, and the
+    // line count does not overflow.
+    let r = CodeRange::new(1, usize::MAX).unwrap().unwrap();
+    assert_eq!(r.last(), usize::MAX);
+    assert_eq!(r.lines(1 << 17).len(), 1usize << (usize::BITS - 17));
+    let r = CodeRange::new(0, usize::MAX).unwrap().unwrap();
+    assert_eq!(r.lines(4).len(), 1usize << (usize::BITS - 2));
+}
+
+#[test]
+fn aligned_4k_is_64_lines_of_64() {
+    let r = CodeRange::new(0x10000, 4096).unwrap().unwrap();
+    let lines: Vec<usize> = r.lines(64).collect();
+    assert_eq!(lines.len(), 64);
+    assert_eq!(lines[0], 0x10000);
+    assert_eq!(lines[63], 0x10000 + 63 * 64);
+}
