@@ -1,0 +1,131 @@
+/*
+ * insn_count.c: a QEMU TCG plugin (API v1, QEMU 7.2 and later) that counts
+ * the cache-maintenance instructions a guest executes, between marker
+ * instructions the guest places around the code under test.
+ *
+ * Instructions are classified by their encoding, never by disassembly text
+ * (QEMU 7.2 disassembles with the wrong byte order under QEMU_CPU=a64fx).
+ *
+ *   AArch64  DC CVAU, Xt   0xD50B7B20 | Rt
+ *            IC IVAU, Xt   0xD50B7520 | Rt
+ *            DSB ISH       0xD5033B9F
+ *            ISB           0xD5033FDF
+ *            HINT #126     0xD5032FDF   window start (a NOP to the CPU)
+ *            HINT #127     0xD5032FFF   window end: print the counts
+ *   RISC-V   FENCE.I       0x0000100F
+ *            (window markers: the HINT encodings are not RISC-V code; RISC-V
+ *            windows use `slti zero, zero, 126` / `127`, 0x07E02013 / 0x07F02013,
+ *            HINTs that do nothing)
+ *
+ * Output, one line per window, to the file named by the plugin argument
+ * `out=PATH` (default: stderr):
+ *
+ *   window N dc=.. ic=.. dsb=.. isb=.. fencei=..
+ *
+ * Debian ships no qemu-plugin.h, so the few declarations used are below.
+ * Build: gcc -shared -fPIC -O2 -o libinsn_count.so insn_count.c
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <stddef.h>
+
+typedef uint64_t qemu_plugin_id_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+typedef struct qemu_info_t qemu_info_t;
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
+                                            qemu_plugin_vcpu_udata_cb_t cb,
+                                            enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+
+enum kind { DC, IC, DSB, ISB, FENCEI, START, END, KINDS };
+static const char *const names[] = { "dc", "ic", "dsb", "isb", "fencei" };
+
+static unsigned long counts[KINDS];
+static int counting;
+static int window;
+static FILE *out;
+
+static int classify(uint32_t w, size_t size)
+{
+    if (size == 4) {
+        if ((w & 0xFFFFFFE0u) == 0xD50B7B20u) return DC;
+        if ((w & 0xFFFFFFE0u) == 0xD50B7520u) return IC;
+        if (w == 0xD5033B9Fu) return DSB;
+        if (w == 0xD5033FDFu) return ISB;
+        if (w == 0xD5032FDFu || w == 0x07E02013u) return START;
+        if (w == 0xD5032FFFu || w == 0x07F02013u) return END;
+        if (w == 0x0000100Fu) return FENCEI;
+    }
+    return -1;
+}
+
+static void on_exec(unsigned int vcpu, void *udata)
+{
+    int k = (int)(uintptr_t)udata;
+    (void)vcpu;
+    if (k == START) {
+        memset(counts, 0, sizeof counts);
+        counting = 1;
+    } else if (k == END) {
+        if (!counting) return;
+        counting = 0;
+        fprintf(out, "window %d", window++);
+        for (int i = 0; i < START; i++) fprintf(out, " %s=%lu", names[i], counts[i]);
+        fprintf(out, "\n");
+        fflush(out);
+    } else if (counting) {
+        counts[k]++;
+    }
+}
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    (void)id;
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        size_t size = qemu_plugin_insn_size(insn);
+        uint32_t w = 0;
+        if (size == 4) memcpy(&w, qemu_plugin_insn_data(insn), 4); /* little-endian guests */
+        int k = classify(w, size);
+        if (k >= 0)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_exec, QEMU_PLUGIN_CB_NO_REGS,
+                                                   (void *)(uintptr_t)k);
+    }
+}
+
+static void on_exit(qemu_plugin_id_t id, void *udata)
+{
+    (void)id; (void)udata;
+    if (out != stderr) fclose(out);
+}
+
+__attribute__((visibility("default")))
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
+{
+    (void)info;
+    out = stderr;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "out=", 4) == 0) {
+            out = fopen(argv[i] + 4, "w");
+            if (!out) { perror(argv[i] + 4); return -1; }
+        }
+    }
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_atexit_cb(id, on_exit, NULL);
+    return 0;
+}
