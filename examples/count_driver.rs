@@ -58,7 +58,9 @@ fn main() -> ExitCode {
         #[cfg(target_arch = "aarch64")]
         Some("sites") => aarch64::sites(),
         _ => {
-            eprintln!("usage: count_driver flush N | clear N | windows | sites (the last two on aarch64)");
+            eprintln!(
+                "usage: count_driver flush N | clear N | windows | sites (the last two on aarch64)"
+            );
             return ExitCode::from(2);
         }
     }
@@ -111,7 +113,12 @@ mod aarch64 {
         window("idc-4k", geometry(0x9444_c004), buf, 4096);
         window("dic-4k", geometry(0xa444_c004), buf, 4096);
         window("d64-i32-4k", geometry(0x8444_c003), buf, 4096);
-        window("d64-i128-4k-plus-100", geometry(0x8444_c005), buf + 100, 4096);
+        window(
+            "d64-i128-4k-plus-100",
+            geometry(0x8444_c005),
+            buf + 100,
+            4096,
+        );
         window("wraps", None, usize::MAX - 10, 100);
     }
 

@@ -153,18 +153,82 @@ mod tests {
 
     /// (CTR_EL0, D line, I line, IDC, DIC, L1Ip, where the value comes from)
     const TABLE: &[(u64, usize, usize, bool, bool, L1Ip, &str)] = &[
-        (0x8444_8004, 64, 64, false, false, L1Ip::Vipt, "Cortex-A53/A35 (QEMU)"),
-        (0x8444_c004, 64, 64, false, false, L1Ip::Pipt, "Cortex-A57/A72/A76, Neoverse-N1 (QEMU)"),
-        (0x8666_8006, 256, 256, false, false, L1Ip::Vipt, "A64FX (QEMU)"),
+        (
+            0x8444_8004,
+            64,
+            64,
+            false,
+            false,
+            L1Ip::Vipt,
+            "Cortex-A53/A35 (QEMU)",
+        ),
+        (
+            0x8444_c004,
+            64,
+            64,
+            false,
+            false,
+            L1Ip::Pipt,
+            "Cortex-A57/A72/A76, Neoverse-N1 (QEMU)",
+        ),
+        (
+            0x8666_8006,
+            256,
+            256,
+            false,
+            false,
+            L1Ip::Vipt,
+            "A64FX (QEMU)",
+        ),
         (0x8003_8003, 32, 32, false, false, L1Ip::Vipt, "QEMU max"),
-        (0xb444_c004, 64, 64, true, true, L1Ip::Pipt, "IDC+DIC (Neoverse-N1 class, Graviton2)"),
+        (
+            0xb444_c004,
+            64,
+            64,
+            true,
+            true,
+            L1Ip::Pipt,
+            "IDC+DIC (Neoverse-N1 class, Graviton2)",
+        ),
         (0x9444_c004, 64, 64, true, false, L1Ip::Pipt, "IDC only"),
-        (0x8444_c003, 64, 32, false, false, L1Ip::Pipt, "64-byte D, 32-byte I"),
-        (0x8444_c005, 64, 128, false, false, L1Ip::Pipt, "64-byte D, 128-byte I"),
+        (
+            0x8444_c003,
+            64,
+            32,
+            false,
+            false,
+            L1Ip::Pipt,
+            "64-byte D, 32-byte I",
+        ),
+        (
+            0x8444_c005,
+            64,
+            128,
+            false,
+            false,
+            L1Ip::Pipt,
+            "64-byte D, 128-byte I",
+        ),
         (0x8444_0004, 64, 64, false, false, L1Ip::Vpipt, "VPIPT"),
         (0x8444_4004, 64, 64, false, false, L1Ip::Aivivt, "AIVIVT"),
-        (0x800f_000f, 1 << 17, 1 << 17, false, false, L1Ip::Vpipt, "largest fields"),
-        (0x8000_0000, 4, 4, false, false, L1Ip::Vpipt, "smallest fields"),
+        (
+            0x800f_000f,
+            1 << 17,
+            1 << 17,
+            false,
+            false,
+            L1Ip::Vpipt,
+            "largest fields",
+        ),
+        (
+            0x8000_0000,
+            4,
+            4,
+            false,
+            false,
+            L1Ip::Vpipt,
+            "smallest fields",
+        ),
     ];
 
     #[test]
@@ -187,7 +251,12 @@ mod tests {
             let decoded = CacheGeometry::from_ctr_el0(ctr);
             assert_eq!(
                 (built.d_line(), built.i_line(), built.idc(), built.dic()),
-                (decoded.d_line(), decoded.i_line(), decoded.idc(), decoded.dic()),
+                (
+                    decoded.d_line(),
+                    decoded.i_line(),
+                    decoded.idc(),
+                    decoded.dic()
+                ),
                 "{what}"
             );
             assert_eq!(CacheGeometry::from_ctr_el0(built.raw()), built, "{what}");

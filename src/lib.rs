@@ -142,7 +142,9 @@ pub unsafe fn clear_cache(ptr: *const c_void, len: usize) -> Result<(), Error> {
 /// As [`clear_cache`], and every line touched (the range rounded out to
 /// `geometry`'s line sizes) must be mapped and readable: true whenever the
 /// line sizes do not exceed the page size, as on all real hardware.
-#[cfg(all(target_arch = "aarch64", not(miri)))]
+///
+/// **Available on AArch64 only** (shown in documentation built for any target).
+#[cfg(any(doc, all(target_arch = "aarch64", not(miri))))]
 #[inline]
 pub unsafe fn clear_cache_with(
     geometry: &CacheGeometry,
@@ -153,7 +155,14 @@ pub unsafe fn clear_cache_with(
         return Ok(());
     };
     // SAFETY: the caller guarantees the rounded-out range is mapped and readable.
-    unsafe { arch::aarch64::clear_cache(geometry, range) };
+    #[cfg(all(target_arch = "aarch64", not(miri)))]
+    unsafe {
+        arch::aarch64::clear_cache(geometry, range)
+    };
+    // Only documentation builds for other targets reach this: never compiled
+    // into a program.
+    #[cfg(not(all(target_arch = "aarch64", not(miri))))]
+    let _ = (geometry, range);
     Ok(())
 }
 

@@ -46,7 +46,12 @@ fn zero_length_is_a_no_op_even_at_null_and_at_the_top() {
 fn wrapping_ranges_are_rejected_before_any_access() {
     // None of these addresses is mapped: an access would fault, so getting the
     // error back proves the check ran first.
-    for (ptr, len) in [(usize::MAX, 2), (usize::MAX - 4095, 8192), (2, usize::MAX), (usize::MAX, usize::MAX)] {
+    for (ptr, len) in [
+        (usize::MAX, 2),
+        (usize::MAX - 4095, 8192),
+        (2, usize::MAX),
+        (usize::MAX, usize::MAX),
+    ] {
         // SAFETY: the range is rejected before it is touched.
         let e = unsafe { clear_cache(ptr as *const c_void, len) }.unwrap_err();
         assert_eq!(e, Error::RangeWraps { ptr, len });
@@ -109,11 +114,17 @@ fn geometry_is_read_and_decoded() {
     assert_eq!(cache_geometry(), Some(g), "read once, stable");
     assert!(g.d_line().is_power_of_two() && g.d_line() >= 4);
     assert!(g.i_line().is_power_of_two() && g.i_line() >= 4);
-    match std::env::var("QEMU_CPU").ok().as_deref().and_then(qemu_model_ctr) {
+    match std::env::var("QEMU_CPU")
+        .ok()
+        .as_deref()
+        .and_then(qemu_model_ctr)
+    {
         Some(ctr) => assert_eq!(g.raw(), ctr, "QEMU_CPU={:?}", std::env::var("QEMU_CPU")),
         // Real hardware, or a model without a recorded value: only the
         // invariants above are checked. CI always sets a recorded model.
-        None => eprintln!("geometry_is_read_and_decoded: no expected CTR_EL0 for this CPU; read {g:?}"),
+        None => {
+            eprintln!("geometry_is_read_and_decoded: no expected CTR_EL0 for this CPU; read {g:?}")
+        }
     }
 }
 
@@ -135,10 +146,19 @@ fn clear_cache_with_every_idc_dic_combination() {
             // SAFETY: 4096 readable bytes, page-aligned, lines at most 256 bytes.
             unsafe { clear_cache_with(&g, code as *const c_void, 4096) }.unwrap();
             // SAFETY: len 0 touches nothing.
-            assert_eq!(unsafe { clear_cache_with(&g, core::ptr::null(), 0) }, Ok(()));
+            assert_eq!(
+                unsafe { clear_cache_with(&g, core::ptr::null(), 0) },
+                Ok(())
+            );
             // SAFETY: rejected before any access.
             let e = unsafe { clear_cache_with(&g, usize::MAX as *const c_void, 2) };
-            assert_eq!(e, Err(Error::RangeWraps { ptr: usize::MAX, len: 2 }));
+            assert_eq!(
+                e,
+                Err(Error::RangeWraps {
+                    ptr: usize::MAX,
+                    len: 2
+                })
+            );
         }
     }
     // SAFETY: allocated above with this layout.

@@ -68,7 +68,11 @@ impl Page {
 
     fn protect(&self, prot: i32) {
         // SAFETY: `self.0` is our own page-aligned mapping of PAGE bytes.
-        assert_eq!(unsafe { libc::mprotect(self.0.cast(), PAGE, prot) }, 0, "mprotect");
+        assert_eq!(
+            unsafe { libc::mprotect(self.0.cast(), PAGE, prot) },
+            0,
+            "mprotect"
+        );
     }
 
     /// Writes `code` at `offset`, makes the page executable and coherent.
@@ -79,7 +83,8 @@ impl Page {
         unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), self.0.add(offset), code.len()) };
         self.protect(libc::PROT_READ | libc::PROT_EXEC);
         // SAFETY: the range is inside our mapped, readable page.
-        unsafe { clear_cache(self.0.add(offset) as *const c_void, code.len()) }.expect("clear_cache");
+        unsafe { clear_cache(self.0.add(offset) as *const c_void, code.len()) }
+            .expect("clear_cache");
         pipeline_flush_mt().expect("pipeline_flush_mt");
     }
 
@@ -141,13 +146,15 @@ unsafe impl Sync for DualMapping {}
 impl DualMapping {
     fn new(len: usize) -> DualMapping {
         // SAFETY: the name is a valid C string; the fd is ours and closed below.
-        let fd = unsafe { libc::memfd_create(c"icache-coherence-test".as_ptr(), libc::MFD_CLOEXEC) };
+        let fd =
+            unsafe { libc::memfd_create(c"icache-coherence-test".as_ptr(), libc::MFD_CLOEXEC) };
         assert!(fd >= 0, "memfd_create");
         // SAFETY: fd is a valid memfd.
         assert_eq!(unsafe { libc::ftruncate(fd, len as libc::off_t) }, 0);
         let map = |prot| {
             // SAFETY: a new shared mapping of our memfd.
-            let p = unsafe { libc::mmap(core::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, 0) };
+            let p =
+                unsafe { libc::mmap(core::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, 0) };
             assert_ne!(p, libc::MAP_FAILED, "mmap");
             p.cast::<u8>()
         };
@@ -202,8 +209,13 @@ fn threads_only_run_published_code() {
 
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
-            let (current, published, done, calls, map) =
-                (current.clone(), published.clone(), done.clone(), calls.clone(), map.clone());
+            let (current, published, done, calls, map) = (
+                current.clone(),
+                published.clone(),
+                done.clone(),
+                calls.clone(),
+                map.clone(),
+            );
             std::thread::spawn(move || {
                 let mut last_seen = 0;
                 while !done.load(Ordering::Acquire) {

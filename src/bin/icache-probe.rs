@@ -18,9 +18,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use icache_coherence::{cache_geometry, clear_cache, flush_mechanism, pipeline_flush_mt, CacheGeometry};
+use icache_coherence::{
+    cache_geometry, clear_cache, flush_mechanism, pipeline_flush_mt, CacheGeometry,
+};
 
-const SIZES: [usize; 8] = [64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20];
+const SIZES: [usize; 8] = [
+    64,
+    256,
+    1 << 10,
+    4 << 10,
+    16 << 10,
+    64 << 10,
+    256 << 10,
+    1 << 20,
+];
 
 struct Options {
     json: bool,
@@ -154,7 +165,10 @@ fn main() -> ExitCode {
 
     let mut flush = Vec::new();
     if mechanism.is_ok() {
-        flush.push(("alone", measure(&o, || pipeline_flush_mt().expect("pipeline_flush_mt"))));
+        flush.push((
+            "alone",
+            measure(&o, || pipeline_flush_mt().expect("pipeline_flush_mt")),
+        ));
         // With a thread running on another CPU, the kernel must interrupt it:
         // the inter-processor round trip a real JIT with worker threads pays.
         let stop = Arc::new(AtomicBool::new(false));
@@ -175,9 +189,15 @@ fn main() -> ExitCode {
     }
 
     if o.json {
-        print!("{}", json(arch, os, geometry, &mechanism, &clear, &flush, &o));
+        print!(
+            "{}",
+            json(arch, os, geometry, &mechanism, &clear, &flush, &o)
+        );
     } else {
-        print!("{}", table(arch, os, geometry, &mechanism, &clear, &flush, &o));
+        print!(
+            "{}",
+            table(arch, os, geometry, &mechanism, &clear, &flush, &o)
+        );
     }
     ExitCode::SUCCESS
 }
@@ -223,7 +243,11 @@ fn table(
             s,
             "flush mechanism: {} (serialises all threads: {})",
             m.name(),
-            if m.serialises_all_threads() { "yes" } else { "no" }
+            if m.serialises_all_threads() {
+                "yes"
+            } else {
+                "no"
+            }
         ),
         Err(e) => writeln!(s, "flush mechanism: unavailable: {e}"),
     };
@@ -322,7 +346,11 @@ fn json(
     let _ = writeln!(s, "  ],\n  \"pipeline_flush_mt\": [");
     for (n, (what, c)) in flush.iter().enumerate() {
         let sep = if n + 1 < flush.len() { "," } else { "" };
-        let _ = writeln!(s, "    {{\"case\": \"{what}\", \"cost\": {}}}{sep}", cost(c));
+        let _ = writeln!(
+            s,
+            "    {{\"case\": \"{what}\", \"cost\": {}}}{sep}",
+            cost(c)
+        );
     }
     let _ = writeln!(s, "  ]\n}}");
     s

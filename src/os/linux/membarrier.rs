@@ -92,7 +92,9 @@ impl State {
             State::Failed(Error::PermissionDenied { errno, .. }) => {
                 (errno as u32 as usize) << 8 | FAILED_DENIED
             }
-            State::Failed(e) => (e.raw_os_error().unwrap_or(0) as u32 as usize) << 8 | FAILED_UNSUPPORTED,
+            State::Failed(e) => {
+                (e.raw_os_error().unwrap_or(0) as u32 as usize) << 8 | FAILED_UNSUPPORTED
+            }
         };
         NonZeroUsize::new(v).expect("state encodings are non-zero")
     }
@@ -155,7 +157,10 @@ fn probe<K: Kernel>(k: &K) -> Result<State, Error> {
 }
 
 /// The process's mechanism, probing (and registering) on first use.
-pub(crate) fn mechanism<K: Kernel>(k: &K, cell: &OnceNonZeroUsize) -> Result<FlushMechanism, Error> {
+pub(crate) fn mechanism<K: Kernel>(
+    k: &K,
+    cell: &OnceNonZeroUsize,
+) -> Result<FlushMechanism, Error> {
     let state = cell.get_or_try_init(|| probe(k).map(State::encode))?;
     match State::decode(state) {
         State::Ready(m) => Ok(m),

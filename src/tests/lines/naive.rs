@@ -15,5 +15,9 @@ pub(crate) fn lines(start: usize, len: usize, line: usize) -> Vec<usize> {
 /// How many lines `[start, start + len)` touches, in 128-bit arithmetic.
 pub(crate) fn count(start: usize, len: usize, line: usize) -> u128 {
     let (s, l, n) = (start as u128, line as u128, len as u128);
-    if n == 0 { 0 } else { (s + n - 1) / l - s / l + 1 }
+    if n == 0 {
+        0
+    } else {
+        (s + n - 1) / l - s / l + 1
+    }
 }

@@ -4,7 +4,6 @@
 use super::*;
 use std::sync::{Arc, Barrier, Mutex};
 
-
 type Answer = dyn Fn(i32, &[i32]) -> Result<i32, i32> + Send + Sync;
 
 /// A kernel that answers from a script and records every call.
@@ -82,7 +81,11 @@ fn modern_kernel_registers_once_then_one_call_each() {
     assert_eq!(k.calls().len(), 11, "10 flushes, 11 syscalls");
     assert!(k.calls()[2..].iter().all(|&c| c == SC));
     assert_eq!(mechanism(&k, &cell), Ok(FlushMechanism::MembarrierSyncCore));
-    assert_eq!(k.calls().len(), 11, "the query makes no syscall once probed");
+    assert_eq!(
+        k.calls().len(),
+        11,
+        "the query makes no syscall once probed"
+    );
 }
 
 #[test]
@@ -100,7 +103,10 @@ fn forgotten_registration_is_renewed_once() {
     // registration): register again and retry, then carry on with one call.
     let forgot = std::sync::atomic::AtomicBool::new(true);
     let k = Scripted::new(move |cmd, earlier| {
-        if cmd == SC && earlier.len() == 2 && forgot.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        if cmd == SC
+            && earlier.len() == 2
+            && forgot.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
             return Err(libc::EPERM);
         }
         Ok(0)
@@ -124,12 +130,17 @@ fn persistent_eperm_after_registration_is_permission_denied() {
             errno: libc::EPERM
         })
     );
-    assert_eq!(k.calls(), [REG_SC, SC, REG_SC, SC], "one renewal, not a loop");
+    assert_eq!(
+        k.calls(),
+        [REG_SC, SC, REG_SC, SC],
+        "one renewal, not a loop"
+    );
 }
 
 #[test]
 fn kernel_before_4_16_falls_back_to_private_expedited() {
-    let k = Scripted::supporting(CMD_GLOBAL | CMD_PRIVATE_EXPEDITED | CMD_REGISTER_PRIVATE_EXPEDITED);
+    let k =
+        Scripted::supporting(CMD_GLOBAL | CMD_PRIVATE_EXPEDITED | CMD_REGISTER_PRIVATE_EXPEDITED);
     let cell = OnceNonZeroUsize::new();
     flush(&k, &cell).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_PE, PE]);
@@ -146,7 +157,10 @@ fn global_only_kernel_falls_back_to_global() {
     let cell = OnceNonZeroUsize::new();
     flush(&k, &cell).unwrap();
     flush(&k, &cell).unwrap();
-    assert_eq!(k.calls(), [REG_SC, REG_PE, CMD_QUERY, CMD_GLOBAL, CMD_GLOBAL]);
+    assert_eq!(
+        k.calls(),
+        [REG_SC, REG_PE, CMD_QUERY, CMD_GLOBAL, CMD_GLOBAL]
+    );
     assert_eq!(mechanism(&k, &cell), Ok(FlushMechanism::MembarrierGlobal));
 }
 
@@ -162,8 +176,15 @@ fn nohz_full_without_expedited_is_unsupported_and_cached() {
     assert_eq!(flush(&k, &cell), want);
     assert_eq!(k.calls(), [REG_SC, REG_PE, CMD_QUERY]);
     assert_eq!(flush(&k, &cell), want);
-    assert_eq!(mechanism(&k, &cell), want.map(|()| FlushMechanism::NotRequired));
-    assert_eq!(k.calls().len(), 3, "a permanent failure is not probed again");
+    assert_eq!(
+        mechanism(&k, &cell),
+        want.map(|()| FlushMechanism::NotRequired)
+    );
+    assert_eq!(
+        k.calls().len(),
+        3,
+        "a permanent failure is not probed again"
+    );
 }
 
 #[test]
