@@ -29,7 +29,9 @@ fn bench_clear_cache(c: &mut Criterion) {
 
 fn bench_pipeline_flush_mt(c: &mut Criterion) {
     pipeline_flush_mt().unwrap(); // register outside the measurement
-    c.bench_function("pipeline_flush_mt", |b| b.iter(|| pipeline_flush_mt().unwrap()));
+    c.bench_function("pipeline_flush_mt", |b| {
+        b.iter(|| pipeline_flush_mt().unwrap())
+    });
 }
 
 criterion_group!(benches, bench_clear_cache, bench_pipeline_flush_mt);
