@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use icache_coherence::{
-    cache_geometry, clear_cache, flush_mechanism, pipeline_flush_mt, CacheGeometry,
+    cache_geometry, clear_cache, flush_mechanism, pipeline_flush_mt, CacheGeometry, Error,
+    FlushMechanism,
 };
 
 const SIZES: [usize; 8] = [
@@ -188,18 +189,35 @@ fn main() -> ExitCode {
         spinner.join().expect("spinner");
     }
 
-    if o.json {
-        print!(
-            "{}",
-            json(arch, os, geometry, &mechanism, &clear, &flush, &o)
-        );
-    } else {
-        print!(
-            "{}",
-            table(arch, os, geometry, &mechanism, &clear, &flush, &o)
-        );
-    }
+    let report = Report {
+        arch,
+        os,
+        geometry,
+        mechanism,
+        clear,
+        flush,
+        samples: o.samples,
+    };
+    print!(
+        "{}",
+        if o.json {
+            json(&report)
+        } else {
+            table(&report)
+        }
+    );
     ExitCode::SUCCESS
+}
+
+/// Everything the probe found and measured.
+struct Report {
+    arch: &'static str,
+    os: &'static str,
+    geometry: Option<CacheGeometry>,
+    mechanism: Result<FlushMechanism, Error>,
+    clear: Vec<(usize, Cost)>,
+    flush: Vec<(&'static str, Cost)>,
+    samples: usize,
 }
 
 fn size_name(len: usize) -> String {
@@ -225,15 +243,9 @@ fn geometry_line(g: Option<CacheGeometry>, arch: &str) -> String {
     }
 }
 
-fn table(
-    arch: &str,
-    os: &str,
-    g: Option<CacheGeometry>,
-    m: &Result<icache_coherence::FlushMechanism, icache_coherence::Error>,
-    clear: &[(usize, Cost)],
-    flush: &[(&str, Cost)],
-    o: &Options,
-) -> String {
+fn table(r: &Report) -> String {
+    let (arch, os, g, m, samples) = (r.arch, r.os, r.geometry, &r.mechanism, r.samples);
+    let (clear, flush) = (&r.clear, &r.flush);
     let mut s = String::new();
     let _ = writeln!(s, "icache-probe {}", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(s, "target:          {arch}-{os}");
@@ -254,7 +266,7 @@ fn table(
     let _ = writeln!(
         s,
         "\nclear_cache, ns per call (median, p10, p90 of {} samples; aligned ranges)",
-        o.samples
+        samples
     );
     let _ = writeln!(
         s,
@@ -293,15 +305,9 @@ fn table(
     s
 }
 
-fn json(
-    arch: &str,
-    os: &str,
-    g: Option<CacheGeometry>,
-    m: &Result<icache_coherence::FlushMechanism, icache_coherence::Error>,
-    clear: &[(usize, Cost)],
-    flush: &[(&str, Cost)],
-    o: &Options,
-) -> String {
+fn json(r: &Report) -> String {
+    let (arch, os, g, m, samples) = (r.arch, r.os, r.geometry, &r.mechanism, r.samples);
+    let (clear, flush) = (&r.clear, &r.flush);
     let cost = |c: &Cost| {
         format!(
             "{{\"median_ns\": {:.3}, \"p10_ns\": {:.3}, \"p90_ns\": {:.3}, \"calls\": {}}}",
@@ -337,7 +343,7 @@ fn json(
             e.to_string().replace('"', "'")
         ),
     };
-    let _ = writeln!(s, "  \"samples\": {},", o.samples);
+    let _ = writeln!(s, "  \"samples\": {samples},");
     let _ = writeln!(s, "  \"clear_cache\": [");
     for (n, (len, c)) in clear.iter().enumerate() {
         let sep = if n + 1 < clear.len() { "," } else { "" };

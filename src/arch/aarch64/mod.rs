@@ -23,6 +23,7 @@ use crate::CacheGeometry;
 /// Linux and Android let EL0 read it (`SCTLR_EL1.UCT`) and report the
 /// system-wide safe minimum, trapping and emulating on mismatched big.LITTLE
 /// systems. macOS does not allow it; this is never called there.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[inline]
 pub(crate) fn read_ctr_el0() -> u64 {
     let ctr: u64;
