@@ -72,7 +72,10 @@ pub enum Error {
 
 impl Error {
     /// Classifies an error number returned by `syscall`.
-    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    #[cfg_attr(
+        any(miri, not(any(target_os = "linux", target_os = "android"))),
+        allow(dead_code)
+    )]
     pub(crate) const fn from_errno(syscall: Syscall, errno: i32) -> Error {
         match errno {
             libc::EINVAL | libc::ENOSYS => Error::Unsupported {

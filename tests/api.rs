@@ -38,7 +38,10 @@ fn drop_in_compatible() {
 fn zero_length_is_a_no_op_even_at_null_and_at_the_top() {
     for ptr in [0usize, 1, 4095, usize::MAX] {
         // SAFETY: len 0 touches nothing.
-        assert_eq!(unsafe { clear_cache(ptr as *const c_void, 0) }, Ok(()));
+        assert_eq!(
+            unsafe { clear_cache(core::ptr::without_provenance(ptr), 0) },
+            Ok(())
+        );
     }
 }
 
@@ -53,7 +56,7 @@ fn wrapping_ranges_are_rejected_before_any_access() {
         (usize::MAX, usize::MAX),
     ] {
         // SAFETY: the range is rejected before it is touched.
-        let e = unsafe { clear_cache(ptr as *const c_void, len) }.unwrap_err();
+        let e = unsafe { clear_cache(core::ptr::without_provenance(ptr), len) }.unwrap_err();
         assert_eq!(e, Error::RangeWraps { ptr, len });
         assert_eq!(e.raw_os_error(), None);
         let io: std::io::Error = e.into();
@@ -151,7 +154,7 @@ fn clear_cache_with_every_idc_dic_combination() {
                 Ok(())
             );
             // SAFETY: rejected before any access.
-            let e = unsafe { clear_cache_with(&g, usize::MAX as *const c_void, 2) };
+            let e = unsafe { clear_cache_with(&g, core::ptr::without_provenance(usize::MAX), 2) };
             assert_eq!(
                 e,
                 Err(Error::RangeWraps {

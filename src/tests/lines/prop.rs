@@ -38,8 +38,22 @@ fn lines_of(start: usize, len: usize, line: usize) -> Option<Vec<usize>> {
     }
 }
 
+/// 10,000 cases per property; a few under Miri, which is ~10^4 times slower
+/// and cannot read the regression file (no file system in isolation).
+fn config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 40,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::with_cases(10_000)
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(10_000))]
+    #![proptest_config(config())]
 
     /// Every touched line exactly once, in order, or a wrap error exactly
     /// when the model says the range does not fit.
