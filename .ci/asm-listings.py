@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Check the compiled hot paths against the reviewed listings in asm/.
+
+Builds examples/asm_listing.rs (release) for each architecture, disassembles
+its `listing_*` symbols with that architecture's objdump, normalises what
+depends on the binary's layout (addresses, page offsets, symbol hashes), and
+compares the instructions with asm/<arch>.s, ignoring `//` annotations there.
+
+A difference fails: codegen changed (new compiler, new code) and the listing
+must be reviewed again. After reviewing the diff:
+
+    python3 .ci/asm-listings.py --bless     # rewrites asm/*.s, unannotated
+
+and restore the annotations that still apply. Last line: "N passed, N failed".
+"""
+import difflib
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARCHES = {
+    # arch: (rust target, objdump, objdump's own comment marker)
+    "aarch64": ("aarch64-unknown-linux-gnu", "aarch64-linux-gnu-objdump", "//"),
+    "riscv64": ("riscv64gc-unknown-linux-gnu", "riscv64-linux-gnu-objdump", "#"),
+    "s390x": ("s390x-unknown-linux-gnu", "s390x-linux-gnu-objdump", "#"),
+    "x86_64": ("x86_64-unknown-linux-gnu", "objdump", "#"),
+}
+PADDING = {"int3", "nop", "udf #0x0", "unimp", "c.unimp", ".word 0x00000000"}
+
+
+def disassemble(arch):
+    target, objdump, comment = ARCHES[arch]
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "asm_listing",
+                    "--target", target], check=True, cwd=ROOT)
+    binary = os.path.join(ROOT, "target", target, "release", "examples", "asm_listing")
+    text = subprocess.run([objdump, "-d", "--no-show-raw-insn", binary], check=True,
+                          text=True, capture_output=True).stdout
+    functions, name = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(listing_\w+)>:$", line)
+        if m:
+            name = m.group(1)
+            functions[name] = []
+            continue
+        if not line.strip() or re.match(r"^[0-9a-f]+ <", line):
+            name = None
+            continue
+        if name:
+            insn = line.split(":", 1)[1]
+            if comment in insn:
+                insn = insn[: insn.index(comment)]
+            functions[name].append(insn)
+    return {f: normalise(lines) for f, lines in sorted(functions.items())}
+
+
+def normalise(lines):
+    out, page_regs = [], set()
+    for insn in lines:
+        insn = " ".join(insn.replace(",", ", ").split()).replace(" ,", ",")
+        insn = re.sub(r"<listing_\w+\+(0x[0-9a-f]+)>", r"<+\1>", insn)  # local label
+        insn = re.sub(r"<listing_\w+>", "<+0x0>", insn)
+        insn = re.sub(r"\b[0-9a-f]+ (<)", r"\1", insn)  # drop absolute targets
+        insn = re.sub(r"(17h[0-9a-f]{16}E|E\.llvm\.\d+|\.llvm\.\d+)", "", insn)  # symbol hashes
+        op = insn.split(" ", 1)[0]
+        if op in ("adrp", "auipc", "larl"):  # page-relative address: layout
+            reg = insn.split(" ", 1)[1].split(",")[0]
+            insn = f"{op} {reg}, PAGE"
+            page_regs.add(reg)
+            if op == "auipc" and reg == "ra":
+                page_regs.discard(reg)
+                insn = f"{op} {reg}, PAGE"
+        elif page_regs and any(f"[{r}, #" in insn or f"({r})" in insn for r in page_regs):
+            insn = re.sub(r"#\d+\]", "#LO12]", insn)
+            insn = re.sub(r"-?\d+\((\w+)\)", r"LO12(\1)", insn)
+        insn = re.sub(r"-?0x[0-9a-f]+\(%rip\)", "REL(%rip)", insn)
+        insn = re.sub(r"jalr -?\d+\(ra\)", "jalr LO12(ra)", insn)
+        out.append(insn)
+    while out and out[-1] in PADDING:
+        out.pop()
+    return out
+
+
+def render(arch, functions):
+    lines = [f"// Reviewed listing of the hot paths on {arch}, compiled from",
+             "// examples/asm_listing.rs (release). Checked by .ci/asm-listings.py;",
+             "// text after `//` is annotation and not compared.", ""]
+    for name, insns in functions.items():
+        lines.append(f"{name}:")
+        lines += [f"    {i}" for i in insns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parse(path):
+    functions, name = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.split("//", 1)[0].rstrip()
+            if not line.strip():
+                continue
+            if not line.startswith(" "):
+                name = line.rstrip(":")
+                functions[name] = []
+            else:
+                functions[name].append(" ".join(line.split()))
+    return functions
+
+
+def main():
+    bless = "--bless" in sys.argv
+    passed = failed = 0
+    for arch in ARCHES:
+        got = disassemble(arch)
+        path = os.path.join(ROOT, "asm", f"{arch}.s")
+        if bless:
+            with open(path, "w") as f:
+                f.write(render(arch, got))
+            print(f"wrote {path}")
+            continue
+        want = parse(path) if os.path.exists(path) else {}
+        for name in sorted(set(got) | set(want)):
+            if got.get(name) == want.get(name):
+                passed += 1
+                print(f"ok   {arch} {name}: {len(got[name])} instructions")
+            else:
+                failed += 1
+                print(f"FAIL {arch} {name}: compiled code differs from asm/{arch}.s")
+                sys.stdout.writelines(d + "\n" for d in difflib.unified_diff(
+                    want.get(name, []), got.get(name, []), "reviewed", "compiled", lineterm=""))
+    if not bless:
+        print(f"asm-listings: {passed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
