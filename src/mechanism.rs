@@ -8,7 +8,10 @@
 pub enum FlushMechanism {
     /// Nothing to do: instruction fetch is coherent with data stores
     /// (x86, x86_64, s390x) and [`pipeline_flush_mt`](crate::pipeline_flush_mt)
-    /// is a no-op. Under Miri, which models no caches, too.
+    /// is a no-op. Under Miri, which models no caches, too. (The Intel SDM's
+    /// protocol for cross-modifying code also asks the *executing* thread to
+    /// run a serialising instruction before it runs new code; like Wasmtime
+    /// and V8, this crate leaves that out.)
     NotRequired,
     /// [`clear_cache`](crate::clear_cache) already synchronised every thread
     /// of the process: RISC-V Linux `riscv_flush_icache(start, end, 0)` makes

@@ -2,15 +2,18 @@
 //! do, and nothing is done.
 //!
 //! These architectures keep instruction fetch coherent with data stores in
-//! hardware. x86 snoops its instruction caches and pipeline: a store to code
-//! is seen by later instruction fetches on every core (Intel SDM vol. 3,
-//! 8.1.3 "Handling Self- and Cross-Modifying Code"; AMD APM vol. 2, 7.6.1).
-//! s390x guarantees the same for stores observed by the CPU, and the kernel
-//! needs no user-visible maintenance (Principles of Operation, "Storage-
-//! Operand Fetch References"). The one residual rule, that a thread running
-//! *cross-modified* code should execute a serialising instruction first, is
-//! met by any branch through a function pointer published with release/
-//! acquire ordering on the hardware JITs target. Miri models no caches.
+//! hardware: x86 snoops its instruction caches and pipelines, so a store to
+//! code is seen by later instruction fetches on every core (Intel SDM vol. 3,
+//! "Handling Self- and Cross-Modifying Code"); on s390x, Linux's
+//! `flush_icache_range` and GCC's `__clear_cache` are empty for the same
+//! reason. Miri models no caches.
+//!
+//! One caveat, documented rather than paid for: for *cross*-modifying code the
+//! Intel SDM asks the executing thread to run a serialising instruction
+//! (`CPUID`, or `SERIALIZE` where available) between seeing that new code is
+//! ready and running it. Wasmtime, V8 and most JITs skip this in practice,
+//! and so does this crate's default; it is the executing thread's job, not
+//! something a flush on the writing thread can do.
 
 use crate::range::CodeRange;
 use crate::{CacheGeometry, Error, FlushMechanism};
