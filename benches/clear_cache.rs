@@ -1,7 +1,10 @@
 //! `cargo bench`: clear_cache by size, and pipeline_flush_mt.
 //!
 //! Under QEMU: `cargo bench --target aarch64-unknown-linux-gnu --bench
-//! clear_cache -- --noplot` (times are emulated; compare ratios only).
+//! clear_cache -- --noplot --save-baseline aarch64` (times are emulated;
+//! compare ratios only). Criterion keeps every target's results in the same
+//! `target/criterion`, so name a baseline per target, or it will report the
+//! difference between x86_64 and aarch64 as a regression.
 
 use std::ffi::c_void;
 use std::hint::black_box;
