@@ -17,22 +17,9 @@ use std::process::ExitCode;
 
 use icache_coherence::{clear_cache, pipeline_flush_mt};
 
-/// A page-aligned buffer of `len` readable bytes.
-fn buffer(len: usize) -> *mut u8 {
-    // SAFETY: a fresh anonymous mapping.
-    let p = unsafe {
-        libc::mmap(
-            core::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(p, libc::MAP_FAILED);
-    p.cast()
-}
+#[path = "../tests/support/mmap.rs"]
+mod mmap;
+use mmap::map_anonymous as buffer;
 
 fn count_arg(args: &[String]) -> usize {
     args.get(2).and_then(|s| s.parse().ok()).expect("a count")

@@ -17,6 +17,7 @@
 //! # let code = [0u8; 64];
 //! # let (ptr, len) = (code.as_ptr().cast(), code.len());
 //! // ...write code to ptr..ptr+len, make it executable...
+//! // SAFETY: ptr..ptr+len is mapped and readable.
 //! unsafe { icache_coherence::clear_cache(ptr, len)? };
 //! icache_coherence::pipeline_flush_mt()?;
 //! // ...now publish the code to other threads...

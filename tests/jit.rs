@@ -15,6 +15,9 @@ use std::sync::Arc;
 
 use icache_coherence::{clear_cache, pipeline_flush_mt};
 
+#[path = "support/mmap.rs"]
+mod support;
+
 /// Machine code for `extern "C" fn() -> u32 { value }`, `value < 2048`.
 fn return_const(value: u32) -> Vec<u8> {
     assert!(value < 2048, "fits every encoding below");
@@ -52,19 +55,7 @@ struct Page(*mut u8);
 
 impl Page {
     fn new() -> Page {
-        // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
-        let p = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                PAGE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(p, libc::MAP_FAILED, "mmap");
-        Page(p.cast())
+        Page(support::map_anonymous(PAGE))
     }
 
     fn protect(&self, prot: i32) {

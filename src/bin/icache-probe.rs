@@ -107,27 +107,8 @@ fn measure(o: &Options, mut f: impl FnMut()) -> Cost {
     }
 }
 
-/// A page-aligned, populated, readable buffer of `len` bytes.
-fn buffer(len: usize) -> *mut u8 {
-    // SAFETY: a fresh anonymous mapping; no existing memory is affected.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(p, libc::MAP_FAILED, "mmap");
-    // Touch every page so no fault is measured.
-    for off in (0..len).step_by(4096) {
-        // SAFETY: inside the writable mapping.
-        unsafe { p.cast::<u8>().add(off).write_volatile(0xd4) };
-    }
-    p.cast()
-}
+#[path = "../../tests/support/mmap.rs"]
+mod mmap;
 
 /// The number of D and I lines `clear_cache` touches for an aligned range.
 fn lines(g: Option<CacheGeometry>, len: usize) -> Option<(usize, usize)> {
@@ -151,7 +132,7 @@ fn main() -> ExitCode {
     let geometry = cache_geometry();
     let mechanism = flush_mechanism();
 
-    let buf = buffer(*SIZES.last().unwrap());
+    let buf = mmap::map_anonymous(*SIZES.last().unwrap());
     let clear: Vec<(usize, Cost)> = SIZES
         .iter()
         .map(|&len| {
