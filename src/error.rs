@@ -11,6 +11,16 @@ pub enum Syscall {
     /// Linux/RISC-V `riscv_flush_icache(2)` (syscall 259), used by
     /// [`clear_cache`](crate::clear_cache) on riscv64.
     RiscvFlushIcache,
+    /// Linux/ARM (32-bit) `cacheflush` (`__ARM_NR_cacheflush`, 0x0f0002),
+    /// used by [`clear_cache`](crate::clear_cache) on `arm`.
+    ArmCacheflush,
+    /// OpenBSD `sysarch(RISCV_SYNC_ICACHE)`, used by
+    /// [`clear_cache`](crate::clear_cache) on OpenBSD riscv64.
+    Sysarch,
+    /// Windows `FlushInstructionCache`, used by
+    /// [`clear_cache`](crate::clear_cache) on Windows; the error number is
+    /// `GetLastError()`.
+    FlushInstructionCache,
 }
 
 impl Syscall {
@@ -19,6 +29,9 @@ impl Syscall {
         match self {
             Syscall::Membarrier => "membarrier",
             Syscall::RiscvFlushIcache => "riscv_flush_icache",
+            Syscall::ArmCacheflush => "cacheflush",
+            Syscall::Sysarch => "sysarch",
+            Syscall::FlushInstructionCache => "FlushInstructionCache",
         }
     }
 }
@@ -44,14 +57,21 @@ pub enum Error {
         /// The length that was passed.
         len: usize,
     },
-    /// The kernel does not implement the operation (`EINVAL` or `ENOSYS`):
-    /// for `membarrier`, a kernel before 4.3, one without any usable
-    /// command, or a sandbox such as gVisor; or the platform has no
-    /// implementation in this crate at all (`errno` is 0 then).
+    /// The operation is not available here.
+    ///
+    /// - `syscall: Some(_)`, `errno != 0`: the kernel refused the call as
+    ///   unimplemented (`EINVAL` or `ENOSYS`): for `membarrier`, a kernel
+    ///   before 4.3, or one built or sandboxed without the commands needed.
+    /// - `syscall: Some(Membarrier)`, `errno == 0`: every call succeeded but
+    ///   the kernel's `MEMBARRIER_CMD_QUERY` lists no command this crate can
+    ///   use (no error number was returned, and none is invented).
+    /// - `syscall: None`: the platform offers no facility at all, e.g.
+    ///   [`pipeline_flush_mt`](crate::pipeline_flush_mt) on bare metal,
+    ///   where no operating system can interrupt the other cores.
     Unsupported {
-        /// The call that was refused.
+        /// The call that was refused, if one was made.
         syscall: Option<Syscall>,
-        /// The error number the kernel returned (0 if no call was made).
+        /// The error number the kernel returned; 0 if it returned none.
         errno: i32,
     },
     /// A sandbox forbids the call (`EPERM` or `EACCES`, typically seccomp).
@@ -72,10 +92,9 @@ pub enum Error {
 
 impl Error {
     /// Classifies an error number returned by `syscall`.
-    #[cfg_attr(
-        any(miri, not(any(target_os = "linux", target_os = "android"))),
-        allow(dead_code)
-    )]
+    // Used by the backends that make system calls: not on every Unix target.
+    #[cfg(unix)]
+    #[allow(dead_code)]
     pub(crate) const fn from_errno(syscall: Syscall, errno: i32) -> Error {
         match errno {
             libc::EINVAL | libc::ENOSYS => Error::Unsupported {
@@ -87,7 +106,15 @@ impl Error {
         }
     }
 
-    /// The OS error number behind this error, if a system call failed.
+    /// No facility on this platform: see [`Error::Unsupported`].
+    #[allow(dead_code)] // used by the backends of some targets only
+    pub(crate) const NO_FACILITY: Error = Error::Unsupported {
+        syscall: None,
+        errno: 0,
+    };
+
+    /// The OS error number behind this error, if a system call failed
+    /// (`errno` on Unix, `GetLastError()` on Windows).
     pub const fn raw_os_error(&self) -> Option<i32> {
         match *self {
             Error::RangeWraps { .. } => None,
@@ -109,7 +136,11 @@ impl fmt::Display for Error {
             Error::Unsupported {
                 syscall: None,
                 errno: _,
-            } => f.write_str("instruction-cache maintenance is not implemented on this platform"),
+            } => f.write_str("this platform offers no facility for this operation"),
+            Error::Unsupported {
+                syscall: Some(s),
+                errno: 0,
+            } => write!(f, "{} offers no usable command here", s.name()),
             Error::Unsupported {
                 syscall: Some(s),
                 errno,
@@ -128,18 +159,19 @@ impl core::error::Error for Error {}
 
 #[cfg(feature = "std")]
 impl From<Error> for std::io::Error {
-    /// OS errors keep their error number ([`std::io::Error::raw_os_error`]);
-    /// [`Error::RangeWraps`] becomes [`std::io::ErrorKind::InvalidInput`] and a
-    /// platform without an implementation [`std::io::ErrorKind::Unsupported`].
+    /// [`Error::RangeWraps`] becomes [`std::io::ErrorKind::InvalidInput`];
+    /// [`Error::Unsupported`] becomes [`std::io::ErrorKind::Unsupported`]
+    /// (not the `InvalidInput` that `EINVAL` would map to: nothing about the
+    /// input was wrong), with this `Error`, and so its errno, as the inner
+    /// error; [`Error::PermissionDenied`] and [`Error::Os`] keep their error
+    /// number ([`std::io::Error::raw_os_error`]).
     fn from(e: Error) -> std::io::Error {
         match e {
             Error::RangeWraps { .. } => std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
-            Error::Unsupported { errno: 0, .. } => {
-                std::io::Error::new(std::io::ErrorKind::Unsupported, e)
+            Error::Unsupported { .. } => std::io::Error::new(std::io::ErrorKind::Unsupported, e),
+            Error::PermissionDenied { errno, .. } | Error::Os { errno, .. } => {
+                std::io::Error::from_raw_os_error(errno)
             }
-            Error::Unsupported { errno, .. }
-            | Error::PermissionDenied { errno, .. }
-            | Error::Os { errno, .. } => std::io::Error::from_raw_os_error(errno),
         }
     }
 }

@@ -56,6 +56,9 @@ extern crate std;
 
 use core::ffi::c_void;
 
+#[macro_use]
+mod macros;
+
 mod arch;
 mod error;
 mod geometry;
@@ -128,9 +131,16 @@ pub unsafe fn clear_cache(ptr: *const c_void, len: usize) -> Result<(), Error> {
 ///
 /// For users who know their hardware (or must be correct on a system whose
 /// cores report different geometries to different processes), and for
-/// testing the IDC/DIC paths, which no emulator models. Available on every
-/// AArch64 target where user space may execute `DC CVAU` and `IC IVAU`
-/// (Linux, Android, macOS, the BSDs); not under Miri.
+/// testing the IDC/DIC paths, which no emulator models.
+///
+/// Per platform (every AArch64 target):
+/// - **Linux, Android, FreeBSD, NetBSD, OpenBSD, bare metal**: `DC CVAU` per
+///   `geometry.d_line()` (unless IDC), `DSB ISH`, `IC IVAU` per
+///   `geometry.i_line()` + `DSB ISH` (unless DIC), `ISB`.
+/// - **Apple** and **Windows**: `geometry` is ignored and the call is exactly
+///   [`clear_cache`] (`sys_icache_invalidate`, `FlushInstructionCache`):
+///   the OS knows its cores' lines and errata.
+/// - **Miri**: the range check only.
 ///
 /// Using a line size *larger* than the hardware's skips lines: the result is
 /// then incoherent. A smaller one only costs time.
@@ -145,7 +155,7 @@ pub unsafe fn clear_cache(ptr: *const c_void, len: usize) -> Result<(), Error> {
 /// line sizes do not exceed the page size, as on all real hardware.
 ///
 /// **Available on AArch64 only** (shown in documentation built for any target).
-#[cfg(any(doc, all(target_arch = "aarch64", not(miri))))]
+#[cfg(any(doc, target_arch = "aarch64"))]
 #[inline]
 pub unsafe fn clear_cache_with(
     geometry: &CacheGeometry,
@@ -156,15 +166,15 @@ pub unsafe fn clear_cache_with(
         return Ok(());
     };
     // SAFETY: the caller guarantees the rounded-out range is mapped and readable.
-    #[cfg(all(target_arch = "aarch64", not(miri)))]
-    unsafe {
-        arch::aarch64::clear_cache(geometry, range)
-    };
+    #[cfg(target_arch = "aarch64")]
+    return unsafe { os::imp::clear_cache_with(geometry, range) };
     // Only documentation builds for other targets reach this: never compiled
     // into a program.
-    #[cfg(not(all(target_arch = "aarch64", not(miri))))]
-    let _ = (geometry, range);
-    Ok(())
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        let _ = (geometry, range);
+        Ok(())
+    }
 }
 
 /// Makes every thread of the process discard instructions it may already
@@ -199,6 +209,61 @@ pub unsafe fn clear_cache_with(
 #[inline]
 pub fn pipeline_flush_mt() -> Result<(), Error> {
     os::imp::pipeline_flush_mt()
+}
+
+/// Makes the *calling* thread's instruction stream coherent with code that
+/// another thread wrote and made coherent with [`clear_cache`]: no system
+/// call, no interrupt of other cores.
+///
+/// Executes, on this core only:
+/// - **AArch64**: `ISB`.
+/// - **32-bit Arm**: `ISB SY`.
+/// - **RISC-V**: `FENCE.I`.
+/// - **x86, x86_64**: `SERIALIZE` where CPUID reports it, else `CPUID`
+///   (the CPUID answer is cached); the Intel SDM's protocol for
+///   cross-modifying code (vol. 3A, 9.1.3).
+/// - **s390x**: `BCR 15,0`, a serialising operation (Principles of
+///   Operation, chapter 5, "Serialization").
+/// - **Miri**, other architectures: a compiler fence only.
+///
+/// # The publication protocol
+///
+/// It replaces [`pipeline_flush_mt`] for threads that run code published
+/// through a pointer:
+///
+/// 1. The writer stores the code, calls [`clear_cache`] on it, then
+///    publishes a pointer to it with a `Release` store.
+/// 2. Each runner loads the pointer with `Acquire`; once it sees the new
+///    pointer it calls `pipeline_flush_local()`, then jumps.
+///
+/// The acquire load orders the runner after the writer's maintenance; the
+/// local synchronisation discards anything this core fetched before. It is
+/// the only cross-thread protocol on platforms whose mechanism is
+/// [`FlushMechanism::LocalSyncRequired`] (Apple, NetBSD, OpenBSD, old
+/// Android), and it costs one instruction instead of an interrupt of every
+/// core.
+///
+/// ```
+/// use core::sync::atomic::{AtomicPtr, Ordering};
+/// static CODE: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
+///
+/// // Writer, after writing `len` bytes of code at `p`:
+/// # let mut buf = [0xc3u8; 16]; let (p, len) = (buf.as_mut_ptr(), buf.len());
+/// // SAFETY: p..p+len is mapped and readable.
+/// unsafe { icache_coherence::clear_cache(p.cast(), len)? };
+/// CODE.store(p, Ordering::Release);
+///
+/// // Runner, on any thread:
+/// let f = CODE.load(Ordering::Acquire);
+/// if !f.is_null() {
+///     icache_coherence::pipeline_flush_local();
+///     // ... jump to `f` ...
+/// }
+/// # Ok::<(), icache_coherence::Error>(())
+/// ```
+#[inline]
+pub fn pipeline_flush_local() {
+    arch::pipeline_flush_local()
 }
 
 /// The mechanism [`pipeline_flush_mt`] uses in this process, probing (and on

@@ -45,6 +45,22 @@ impl CodeRange {
         self.last
     }
 
+    /// The number of bytes: the `len` it was made from (so it never
+    /// overflows).
+    #[inline]
+    pub(crate) const fn len(&self) -> usize {
+        self.last - self.start + 1
+    }
+
+    /// The exclusive end, `start + len`, for system calls that take one; for
+    /// a range ending at the top of the address space, where the end is not
+    /// representable, `usize::MAX` (which still lies past every byte but the
+    /// last, and in the same cache line as it).
+    #[inline]
+    pub(crate) const fn end_saturating(&self) -> usize {
+        self.last.saturating_add(1)
+    }
+
     /// The start address of every `line`-byte line the range touches, in
     /// ascending order, each exactly once. `line` must be a power of two.
     #[inline]

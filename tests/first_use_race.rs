@@ -27,5 +27,12 @@ fn racing_first_calls_all_succeed() {
         assert_eq!(t.join().expect("no panic"), Ok(()));
     }
     let m = flush_mechanism().unwrap();
-    assert!(m.serialises_all_threads(), "{m:?}");
+    // Where membarrier is used (aarch64 and arm Linux, here under QEMU with
+    // the host's kernel), the race must have ended on the full guarantee.
+    if cfg!(all(
+        target_os = "linux",
+        any(target_arch = "aarch64", target_arch = "arm")
+    )) {
+        assert_eq!(m, icache_coherence::FlushMechanism::MembarrierSyncCore);
+    }
 }

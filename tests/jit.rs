@@ -1,5 +1,5 @@
 //! The JIT test: write machine code, make it coherent, run it. Natively on
-//! x86_64; under QEMU on aarch64, riscv64 and s390x (see `.cargo/config.toml`).
+//! x86_64; under QEMU on aarch64, arm, riscv64 and s390x (see `.cargo/config.toml`).
 //!
 //! QEMU keeps its translated code coherent by itself, so passing here proves
 //! the code runs and the system calls succeed with these exact arguments,
@@ -31,6 +31,11 @@ fn return_const(value: u32) -> Vec<u8> {
     };
     #[cfg(target_arch = "aarch64")]
     let code = [0x5280_0000 | (value << 5), 0xd65f_03c0] // movz w0, #value; ret
+        .iter()
+        .flat_map(|w: &u32| w.to_le_bytes())
+        .collect();
+    #[cfg(target_arch = "arm")]
+    let code = [0xe300_0000 | value, 0xe12f_ff1e] // movw r0, #value (A32); bx lr
         .iter()
         .flat_map(|w: &u32| w.to_le_bytes())
         .collect();

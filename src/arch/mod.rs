@@ -1,6 +1,39 @@
 //! Architecture primitives: the instructions themselves, parameterised by
 //! geometry and independent of the operating system. One folder per
 //! architecture; the OS backends in [`crate::os`] decide when to use them.
+//!
+//! Each architecture provides `pipeline_flush_local()`, the instruction that
+//! discards what the calling core has already fetched.
 
-#[cfg(all(target_arch = "aarch64", not(miri)))]
-pub(crate) mod aarch64;
+cfg_table! {
+    if #[cfg(miri)] {
+        /// Miri models no instruction fetch: a compiler fence keeps the
+        /// ordering the real instruction would have.
+        #[inline(always)]
+        pub(crate) fn pipeline_flush_local() {
+            core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        }
+    } else if #[cfg(target_arch = "aarch64")] {
+        pub(crate) mod aarch64;
+        pub(crate) use aarch64::isb as pipeline_flush_local;
+    } else if #[cfg(target_arch = "arm")] {
+        pub(crate) mod arm;
+        pub(crate) use arm::isb as pipeline_flush_local;
+    } else if #[cfg(target_arch = "riscv64")] {
+        pub(crate) mod riscv64;
+        pub(crate) use riscv64::fence_i as pipeline_flush_local;
+    } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
+        pub(crate) mod x86;
+        pub(crate) use x86::serialize as pipeline_flush_local;
+    } else if #[cfg(target_arch = "s390x")] {
+        pub(crate) mod s390x;
+        pub(crate) use s390x::serialize as pipeline_flush_local;
+    } else {
+        /// Architectures this crate has no instructions for: a compiler
+        /// fence only (their backends return `Error::Unsupported`).
+        #[inline(always)]
+        pub(crate) fn pipeline_flush_local() {
+            core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}

@@ -1,19 +1,16 @@
-//! x86, x86_64 and s390x on any OS, and every target under Miri: nothing to
-//! do, and nothing is done.
+//! x86, x86_64 and s390x: instruction fetch is coherent with data stores,
+//! so there is nothing to maintain and nothing is done.
 //!
-//! These architectures keep instruction fetch coherent with data stores in
-//! hardware: x86 snoops its instruction caches and pipelines, so a store to
-//! code is seen by later instruction fetches on every core (Intel SDM vol. 3,
-//! "Handling Self- and Cross-Modifying Code"); on s390x, Linux's
-//! `flush_icache_range` and GCC's `__clear_cache` are empty for the same
-//! reason. Miri models no caches.
+//! x86 snoops its instruction caches and pipelines, so a store to code is
+//! seen by later instruction fetches on every core (Intel SDM vol. 3A,
+//! 9.1.3 "Handling Self- and Cross-Modifying Code"); on s390x, Linux's
+//! `flush_icache_range` and LLVM compiler-rt's `__clear_cache` are empty for
+//! the same reason.
 //!
-//! One caveat, documented rather than paid for: for *cross*-modifying code the
-//! Intel SDM asks the executing thread to run a serialising instruction
-//! (`CPUID`, or `SERIALIZE` where available) between seeing that new code is
-//! ready and running it. Wasmtime, V8 and most JITs skip this in practice,
-//! and so does this crate's default; it is the executing thread's job, not
-//! something a flush on the writing thread can do.
+//! For *cross*-modifying code the SDM also asks the executing thread to run
+//! a serialising instruction before it runs the new code: that is
+//! [`pipeline_flush_local`](crate::pipeline_flush_local), which only that
+//! thread can do. [`FlushMechanism::NotRequired`] says so.
 
 use crate::range::CodeRange;
 use crate::{CacheGeometry, Error, FlushMechanism};

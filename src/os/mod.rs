@@ -1,64 +1,95 @@
-//! Operating-system backends, one file per OS and architecture (after
-//! `std_detect`'s `detect/os/`). Exactly one is compiled in as `imp`; each
-//! provides the same four functions, which the portable API in `lib.rs`
-//! delegates to:
+//! Operating-system backends, one file (or folder) per OS, after
+//! `std_detect`'s `detect/os/`. This file holds the crate's one cfg table:
+//! exactly one backend is compiled in as `imp`, and each provides the same
+//! functions, which the portable API in `lib.rs` delegates to:
 //!
 //! ```text
 //! unsafe fn clear_cache(range: CodeRange) -> Result<(), Error>
+//! unsafe fn clear_cache_with(g: &CacheGeometry, range: CodeRange) -> Result<(), Error>   (aarch64)
 //! fn pipeline_flush_mt() -> Result<(), Error>
 //! fn flush_mechanism() -> Result<FlushMechanism, Error>
 //! fn cache_geometry() -> Option<CacheGeometry>
 //! ```
+//!
+//! | backend | targets |
+//! |---|---|
+//! | `miri` | any target under Miri |
+//! | `windows` | Windows (any architecture) |
+//! | `apple` | macOS, iOS, tvOS, watchOS, visionOS |
+//! | `linux` | Linux and Android |
+//! | `bsd` | FreeBSD, NetBSD, OpenBSD |
+//! | `none` | bare metal (`target_os = "none"`) |
+//! | `coherent` | x86, x86_64 and s390x on any other OS |
+//! | `unsupported` | everything else: [`Error::Unsupported`](crate::Error::Unsupported) |
 
-#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
-pub(crate) mod linux;
+cfg_table! {
+    if #[cfg(miri)] {
+        pub(crate) mod miri;
+        pub(crate) use miri as imp;
+    } else if #[cfg(windows)] {
+        pub(crate) mod windows;
+        pub(crate) use windows as imp;
+    } else if #[cfg(target_vendor = "apple")] {
+        pub(crate) mod apple;
+        pub(crate) use apple as imp;
+    } else if #[cfg(any(target_os = "linux", target_os = "android"))] {
+        pub(crate) mod linux;
+        pub(crate) use linux as imp;
+    } else if #[cfg(any(target_os = "freebsd", target_os = "netbsd", target_os = "openbsd"))] {
+        pub(crate) mod bsd;
+        pub(crate) use bsd as imp;
+    } else if #[cfg(target_os = "none")] {
+        pub(crate) mod none;
+        pub(crate) use none as imp;
+    } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x"))] {
+        pub(crate) mod coherent;
+        pub(crate) use coherent as imp;
+    } else {
+        pub(crate) mod unsupported;
+        pub(crate) use unsupported as imp;
+    }
+}
 
-#[cfg(any(
-    miri,
-    target_arch = "x86",
-    target_arch = "x86_64",
-    target_arch = "s390x"
-))]
-pub(crate) mod coherent;
-#[cfg(any(
-    miri,
-    target_arch = "x86",
-    target_arch = "x86_64",
-    target_arch = "s390x"
-))]
-pub(crate) use coherent as imp;
-
+// The membarrier state machine runs on Linux, Android and FreeBSD, and is
+// tested on every Linux host whatever its architecture.
 #[cfg(all(
     not(miri),
-    target_arch = "aarch64",
-    any(target_os = "linux", target_os = "android")
+    any(target_os = "linux", target_os = "android", target_os = "freebsd")
 ))]
-pub(crate) use linux::aarch64 as imp;
+pub(crate) mod membarrier;
 
-#[cfg(all(not(miri), target_arch = "riscv64", target_os = "linux"))]
-pub(crate) use linux::riscv64 as imp;
+// Decisions from OS versions (Android API level, FreeBSD osreldate): pure,
+// and tested on every host.
+#[cfg(any(
+    test,
+    all(not(miri), any(target_os = "android", target_os = "freebsd"))
+))]
+pub(crate) mod version;
 
-#[cfg(not(any(
-    miri,
-    target_arch = "x86",
-    target_arch = "x86_64",
-    target_arch = "s390x",
-    all(
-        target_arch = "aarch64",
-        any(target_os = "linux", target_os = "android")
-    ),
-    all(target_arch = "riscv64", target_os = "linux"),
-)))]
-pub(crate) mod unsupported;
-#[cfg(not(any(
-    miri,
-    target_arch = "x86",
-    target_arch = "x86_64",
-    target_arch = "s390x",
-    all(
-        target_arch = "aarch64",
-        any(target_os = "linux", target_os = "android")
-    ),
-    all(target_arch = "riscv64", target_os = "linux"),
-)))]
-pub(crate) use unsupported as imp;
+/// The calling thread's `errno`, for the Unix backends that make system
+/// calls (not every architecture of these OSes makes one).
+#[allow(dead_code)]
+#[cfg(all(
+    not(miri),
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    )
+))]
+#[inline]
+pub(crate) fn errno() -> i32 {
+    // SAFETY: each of these libc functions returns a valid pointer to the
+    // calling thread's errno, readable for the life of the thread.
+    unsafe {
+        #[cfg(target_os = "linux")]
+        let p = libc::__errno_location();
+        #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
+        let p = libc::__errno();
+        #[cfg(target_os = "freebsd")]
+        let p = libc::__error();
+        *p
+    }
+}

@@ -1,25 +1,27 @@
-//! Targets this crate has no implementation for yet. Every call returns
-//! [`Error::Unsupported`] with no system call, rather than silently doing
-//! nothing on hardware that may need maintenance.
+//! Targets this crate has no implementation for (for example Linux on
+//! powerpc64, mips or loongarch64, or an OS it does not know on aarch64 or
+//! riscv64). Every call returns [`Error::Unsupported`] with no system call,
+//! rather than silently doing nothing on hardware that may need maintenance.
 
 use crate::range::CodeRange;
+#[allow(unused_imports)] // `CacheGeometry` only for `clear_cache_with`, on aarch64
 use crate::{CacheGeometry, Error, FlushMechanism};
 
-const UNSUPPORTED: Error = Error::Unsupported {
-    syscall: None,
-    errno: 0,
-};
-
 pub(crate) unsafe fn clear_cache(_range: CodeRange) -> Result<(), Error> {
-    Err(UNSUPPORTED)
+    Err(Error::NO_FACILITY)
+}
+
+#[cfg(target_arch = "aarch64")]
+pub(crate) unsafe fn clear_cache_with(_g: &CacheGeometry, _range: CodeRange) -> Result<(), Error> {
+    Err(Error::NO_FACILITY)
 }
 
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
-    Err(UNSUPPORTED)
+    Err(Error::NO_FACILITY)
 }
 
 pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    Err(UNSUPPORTED)
+    Err(Error::NO_FACILITY)
 }
 
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {

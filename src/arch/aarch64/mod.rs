@@ -13,6 +13,10 @@
 //!
 //! The reviewed listing of what this compiles to is `asm/aarch64.s`.
 
+// On Apple platforms and Windows the OS does the maintenance; only `isb` is
+// used there.
+#![cfg_attr(any(target_vendor = "apple", windows), allow(dead_code))]
+
 use core::arch::asm;
 
 use crate::range::CodeRange;
@@ -20,10 +24,15 @@ use crate::CacheGeometry;
 
 /// `MRS Xt, CTR_EL0`: the cache type register.
 ///
-/// Linux and Android let EL0 read it (`SCTLR_EL1.UCT`) and report the
-/// system-wide safe minimum, trapping and emulating on mismatched big.LITTLE
-/// systems. macOS does not allow it; this is never called there.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+/// Readable at EL1 always, and at EL0 where the kernel sets
+/// `SCTLR_EL1.UCT`: Linux and Android (which report the system-wide safe
+/// minimum, trapping and emulating on mismatched big.LITTLE systems),
+/// FreeBSD and NetBSD (which trap and emulate where cores differ, FreeBSD
+/// from 15, NetBSD from 10), and OpenBSD (whose system compiler runtime,
+/// LLVM compiler-rt's `__clear_cache`, reads it at EL0). Apple platforms do
+/// not allow it and Windows provides its own call, so it is never compiled
+/// there.
+#[cfg(not(any(target_vendor = "apple", windows)))]
 #[inline]
 pub(crate) fn read_ctr_el0() -> u64 {
     let ctr: u64;
@@ -31,6 +40,35 @@ pub(crate) fn read_ctr_el0() -> u64 {
     // memory or stack. Only compiled for OSes that permit EL0 access.
     unsafe { asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack, preserves_flags)) };
     ctr
+}
+
+/// `CTR_EL0`, read once per process. Bit 31 is RES1, so a read value is never
+/// zero, which is the cell's "not yet read" state.
+///
+/// Caching is sound where the OS reports the system-wide safe value to user
+/// space (the minimum line sizes, IDC/DIC only if every core has them), or
+/// traps and emulates the read on systems whose cores disagree: see
+/// [`read_ctr_el0`]. (IDC and DIC must be equal on every core of an
+/// inner-shareable domain in any case: Arm ARM, `CTR_EL0`.)
+#[cfg(not(any(target_vendor = "apple", windows)))]
+static CTR_EL0: once_cell::race::OnceNonZeroUsize = once_cell::race::OnceNonZeroUsize::new();
+
+/// A geometry that is correct on every AArch64 core: 4-byte lines, neither
+/// IDC nor DIC. Used only if the register ever read as zero, which bit 31
+/// (RES1) rules out on conforming hardware.
+#[cfg(not(any(target_vendor = "apple", windows)))]
+const CONSERVATIVE_CTR: usize = 0x8000_0000;
+
+/// This machine's geometry from `CTR_EL0`, read once per process.
+#[cfg(not(any(target_vendor = "apple", windows)))]
+#[inline]
+pub(crate) fn geometry() -> CacheGeometry {
+    use core::num::NonZeroUsize;
+    let ctr = CTR_EL0.get_or_init(|| {
+        NonZeroUsize::new(read_ctr_el0() as usize)
+            .unwrap_or(NonZeroUsize::new(CONSERVATIVE_CTR).expect("non-zero"))
+    });
+    CacheGeometry::from_ctr_el0(ctr.get() as u64)
 }
 
 /// `DC CVAU, Xt`: clean the data-cache line holding `addr` to the point of
@@ -67,7 +105,7 @@ fn dsb_ish() {
 
 /// `ISB`: discard this core's already-fetched instructions.
 #[inline(always)]
-fn isb() {
+pub(crate) fn isb() {
     // SAFETY: a context synchronisation event; no register or memory changes.
     unsafe { asm!("isb", options(nostack, preserves_flags)) };
 }

@@ -1,24 +1,33 @@
-//! Linux and Android.
+//! Linux and Android, one file per architecture.
+//!
+//! | architecture | `clear_cache` | `pipeline_flush_mt` |
+//! |---|---|---|
+//! | aarch64 | `DC CVAU`/`IC IVAU` by `CTR_EL0` lines, no syscall | `membarrier` |
+//! | arm | `cacheflush(start, end, 0)` | `membarrier` |
+//! | riscv64 | `riscv_flush_icache(start, end, 0)` | nothing more |
+//! | x86, x86_64, s390x | nothing: coherent fetch | nothing |
+//! | others | `Error::Unsupported` | `Error::Unsupported` |
+//!
+//! On Android `membarrier` is only called from API level 29 on (see
+//! [`crate::os::android`]).
 
-pub(crate) mod membarrier;
-
-#[cfg(target_arch = "aarch64")]
-pub(crate) mod aarch64;
-
-#[cfg(target_arch = "riscv64")]
-pub(crate) mod riscv64;
-
-/// The calling thread's `errno`.
-#[inline]
-pub(crate) fn errno() -> i32 {
-    // SAFETY: libc returns a valid pointer to the calling thread's errno.
-    #[cfg(target_os = "android")]
-    unsafe {
-        *libc::__errno()
-    }
-    // SAFETY: as above.
-    #[cfg(not(target_os = "android"))]
-    unsafe {
-        *libc::__errno_location()
+cfg_table! {
+    if #[cfg(target_arch = "aarch64")] {
+        mod aarch64;
+        pub(crate) use aarch64::*;
+    } else if #[cfg(target_arch = "arm")] {
+        mod arm;
+        pub(crate) use arm::*;
+    } else if #[cfg(target_arch = "riscv64")] {
+        mod riscv64;
+        pub(crate) use riscv64::*;
+    } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x"))] {
+        #[path = "../coherent.rs"]
+        mod coherent;
+        pub(crate) use coherent::*;
+    } else {
+        #[path = "../unsupported.rs"]
+        mod unsupported;
+        pub(crate) use unsupported::*;
     }
 }

@@ -16,7 +16,7 @@ pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
     // The end is exclusive; for a range ending at the top of the address
     // space it is not representable, so pass `usize::MAX` (the kernel
     // currently ignores the range and flushes everything).
-    let end = range.last().saturating_add(1);
+    let end = range.end_saturating();
     // SAFETY: the kernel reads no memory through these arguments.
     let ret = unsafe {
         libc::syscall(
@@ -27,7 +27,7 @@ pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
         )
     };
     if ret < 0 {
-        return Err(Error::from_errno(Syscall::RiscvFlushIcache, super::errno()));
+        return Err(Error::from_errno(Syscall::RiscvFlushIcache, crate::os::errno()));
     }
     Ok(())
 }

@@ -20,13 +20,23 @@
 //! `EPERM` to a command the process registered for (it should not), register
 //! again once and retry once.
 //!
+//! FreeBSD 14.1+ implements the same call (syscall 584) with the same
+//! commands and registration rules; the backend only calls this module there
+//! once it has checked the kernel version. On Android below API level 29 this
+//! module makes no call at all and reports
+//! [`FlushMechanism::LocalSyncRequired`] (see [`crate::os::version`]).
+//!
 //! # References
 //! - [membarrier(2)](https://man7.org/linux/man-pages/man2/membarrier.2.html)
 //! - Linux `kernel/sched/membarrier.c`
+//! - [FreeBSD membarrier(2)](https://man.freebsd.org/membarrier(2))
 
 // On x86_64 and s390x `pipeline_flush_mt` needs no membarrier, but this logic
 // is compiled and tested on every Linux host (see the module docs).
-#![cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+#![cfg_attr(
+    not(any(target_arch = "aarch64", target_arch = "arm")),
+    allow(dead_code)
+)]
 
 use core::num::NonZeroUsize;
 use once_cell::race::OnceNonZeroUsize;
@@ -46,16 +56,23 @@ pub(crate) trait Kernel {
     fn membarrier(&self, cmd: i32) -> Result<i32, i32>;
 }
 
-/// The running kernel.
-pub(crate) struct Linux;
+/// `membarrier`'s system call number: Linux's from `libc`; FreeBSD's from
+/// `sys/kern/syscalls.master`, which `libc` does not define.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SYS_MEMBARRIER: libc::c_long = libc::SYS_membarrier;
+#[cfg(target_os = "freebsd")]
+const SYS_MEMBARRIER: libc::c_int = 584;
 
-impl Kernel for Linux {
+/// The running kernel.
+pub(crate) struct Os;
+
+impl Kernel for Os {
     #[inline]
     fn membarrier(&self, cmd: i32) -> Result<i32, i32> {
         // SAFETY: membarrier takes no pointers; `flags` = 0 and `cpu_id` = 0.
         let ret = unsafe {
             libc::syscall(
-                libc::SYS_membarrier,
+                SYS_MEMBARRIER,
                 cmd as libc::c_int,
                 0 as libc::c_uint,
                 0 as libc::c_int,
@@ -151,7 +168,12 @@ fn probe<K: Kernel>(k: &K) -> Result<State, Error> {
     }
     match k.membarrier(CMD_QUERY) {
         Ok(mask) if mask & CMD_GLOBAL != 0 => Ok(State::Ready(FlushMechanism::MembarrierGlobal)),
-        Ok(_) => probe_error(libc::EINVAL),
+        // Every call succeeded, yet nothing usable is listed: no errno to
+        // report, and none is invented.
+        Ok(_) => Ok(State::Failed(Error::Unsupported {
+            syscall: Some(Syscall::Membarrier),
+            errno: 0,
+        })),
         Err(e) => probe_error(e),
     }
 }
@@ -205,12 +227,40 @@ static STATE: OnceNonZeroUsize = OnceNonZeroUsize::new();
 /// [`flush`] for this process and kernel.
 #[inline]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
-    flush(&Linux, &STATE)
+    #[cfg(target_os = "android")]
+    if !android_allows_membarrier() {
+        return Ok(());
+    }
+    flush(&Os, &STATE)
 }
 
 /// [`mechanism`] for this process and kernel.
 pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    mechanism(&Linux, &STATE)
+    #[cfg(target_os = "android")]
+    if !android_allows_membarrier() {
+        return Ok(FlushMechanism::LocalSyncRequired);
+    }
+    mechanism(&Os, &STATE)
+}
+
+/// Whether this Android device's API level allows `membarrier`, read once
+/// per process from the system property `ro.build.version.sdk` (the
+/// `android_get_device_api_level` function exists only from API 29, and
+/// Rust's Android targets build for older levels).
+#[cfg(target_os = "android")]
+fn android_allows_membarrier() -> bool {
+    static ALLOWED: once_cell::race::OnceBool = once_cell::race::OnceBool::new();
+    ALLOWED.get_or_init(|| {
+        // PROP_VALUE_MAX (92) bytes, as <sys/system_properties.h> requires.
+        let mut buf = [0u8; 92];
+        // SAFETY: the name is NUL-terminated and `buf` has the PROP_VALUE_MAX
+        // bytes the function may write (it NUL-terminates within them).
+        let n = unsafe {
+            libc::__system_property_get(c"ro.build.version.sdk".as_ptr(), buf.as_mut_ptr().cast())
+        };
+        let value = usize::try_from(n).ok().filter(|&n| n > 0 && n < buf.len());
+        crate::os::version::android_allows_membarrier(value.map(|n| &buf[..n]))
+    })
 }
 
 #[cfg(test)]
