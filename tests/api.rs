@@ -81,7 +81,9 @@ fn os_errors_keep_their_errno_through_io_error() {
 #[test]
 fn each_platform_reports_its_mechanism() {
     let m = flush_mechanism().expect("this host supports a flush");
-    let want = if cfg!(all(windows, target_arch = "aarch64")) {
+    let want = if cfg!(miri) {
+        FlushMechanism::NotRequired
+    } else if cfg!(all(windows, target_arch = "aarch64")) {
         FlushMechanism::FlushProcessWriteBuffers
     } else if cfg!(windows)
         || cfg!(any(
@@ -142,14 +144,14 @@ fn pipeline_flush_local_runs() {
 }
 
 #[test]
-#[cfg(not(target_arch = "aarch64"))]
+#[cfg(any(miri, not(target_arch = "aarch64")))]
 fn no_geometry_where_maintenance_is_not_by_line() {
     assert_eq!(cache_geometry(), None);
 }
 
 /// The CTR_EL0 value QEMU models for `QEMU_CPU` (`shared/arch-notes.md`,
 /// measured with QEMU 7.2). CI runs this suite under each of these models.
-#[cfg(target_arch = "aarch64")]
+#[cfg(all(target_arch = "aarch64", not(miri)))]
 fn qemu_model_ctr(model: &str) -> Option<u64> {
     Some(match model {
         "max" => 0x8003_8003,
@@ -161,7 +163,7 @@ fn qemu_model_ctr(model: &str) -> Option<u64> {
 }
 
 #[test]
-#[cfg(target_arch = "aarch64")]
+#[cfg(all(target_arch = "aarch64", not(miri)))]
 fn geometry_is_read_and_decoded() {
     let g = cache_geometry().expect("aarch64 Linux reads CTR_EL0");
     assert_eq!(cache_geometry(), Some(g), "read once, stable");
