@@ -85,3 +85,15 @@ fn rewrite_the_same_address_100_times() {
 fn mechanism_on_windows_x86_64() {
     assert_eq!(flush_mechanism(), Ok(FlushMechanism::NotRequired));
 }
+
+/// Prints the range it flushes, so that `.ci/wine-relay-check.sh` can find
+/// the exact `FlushInstructionCache(GetCurrentProcess(), ptr, len)` call in
+/// wine's relay log: proof of the call and its arguments.
+#[test]
+fn relay_probe() {
+    let page = Page::new();
+    let (ptr, len) = (page.0 as usize + 100, 200usize);
+    // SAFETY: inside our committed, readable page.
+    unsafe { clear_cache(ptr as *const c_void, len) }.expect("clear_cache");
+    println!("icache-relay-expect FlushInstructionCache(ffffffffffffffff,{ptr:08x},{len:08x})");
+}
