@@ -33,13 +33,24 @@
 //!
 //! # Platforms
 //!
-//! | target | [`clear_cache`] | [`pipeline_flush_mt`] |
+//! | target | [`clear_cache`] | [`pipeline_flush_mt`] ([`FlushMechanism`]) |
 //! |---|---|---|
-//! | Linux/Android aarch64 | `DC CVAU` per D line (skipped if IDC), `DSB ISH`, `IC IVAU` per I line + `DSB ISH` (skipped if DIC), `ISB`; no syscall | `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)`, registered once; falls back to `PRIVATE_EXPEDITED`, then `GLOBAL` |
-//! | Linux riscv64 | `riscv_flush_icache(start, end, 0)` (all threads) | nothing more needed |
-//! | x86, x86_64, s390x (any OS) | range check only: fetch is coherent | no-op |
-//! | Miri (any target) | range check only | no-op |
+//! | Linux/Android aarch64 | `DC CVAU` per D line (skipped if IDC), `DSB ISH`, `IC IVAU` per I line + `DSB ISH` (skipped if DIC), `ISB`; no syscall | `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)`, registered once; falls back to `PRIVATE_EXPEDITED`, then `GLOBAL`. Android below API 29: no call, `LocalSyncRequired` |
+//! | Linux/Android arm | `cacheflush(start, end, 0)` | as aarch64 |
+//! | Linux/Android riscv64 | `riscv_flush_icache(start, end, 0)` (all threads) | nothing more (`ByClearCache`) |
+//! | FreeBSD, NetBSD, OpenBSD aarch64 | as Linux aarch64 | FreeBSD 14.1+: `membarrier`; else `LocalSyncRequired` |
+//! | OpenBSD riscv64 | `sysarch(RISCV_SYNC_ICACHE)` | nothing more (`ByClearCache`) |
+//! | Apple (macOS, iOS, ...) | `sys_icache_invalidate(ptr, len)` | nothing exists: `LocalSyncRequired` |
+//! | Windows | `FlushInstructionCache(GetCurrentProcess(), ptr, len)` | aarch64: `FlushProcessWriteBuffers()`; x86: nothing (`NotRequired`) |
+//! | x86, x86_64, s390x (other OSes) | range check only: fetch is coherent | nothing (`NotRequired`) |
+//! | bare metal aarch64 / riscv64 | as Linux aarch64 / `FENCE.I` (this hart) | [`Error::Unsupported`] (no OS facility) |
+//! | Miri (any target) | range check only | nothing (`NotRequired`) |
 //! | anything else | [`Error::Unsupported`] | [`Error::Unsupported`] |
+//!
+//! Where the mechanism does not serialise every thread
+//! ([`FlushMechanism::serialises_all_threads`]), a thread that runs code
+//! written by another calls [`pipeline_flush_local`] after its acquire load
+//! of the code pointer and before it jumps.
 //!
 //! # Features
 //!
@@ -85,10 +96,16 @@ use crate::range::CodeRange;
 ///   (skipped when `CTR_EL0.DIC`) and `DSB ISH`, then `ISB`. Each loop
 ///   starts at the range's start aligned down to its own line size and
 ///   touches each line once. No system call.
-/// - **Linux riscv64**: `riscv_flush_icache(ptr, ptr + len, 0)`, which makes
-///   every thread of the process see the new code.
-/// - **x86, x86_64, s390x, Miri**: nothing beyond the range check; these
-///   keep instruction fetch coherent in hardware.
+/// - **FreeBSD, NetBSD, OpenBSD, bare metal aarch64**: as Linux aarch64.
+/// - **Linux/Android arm**: `cacheflush(ptr, ptr + len, 0)`.
+/// - **Linux/Android riscv64**: `riscv_flush_icache(ptr, ptr + len, 0)`,
+///   which makes every thread of the process see the new code. OpenBSD
+///   riscv64: `sysarch(RISCV_SYNC_ICACHE)`. Bare metal: `FENCE.I`, this
+///   hart only.
+/// - **Apple**: `sys_icache_invalidate(ptr, len)` (libSystem).
+/// - **Windows**: `FlushInstructionCache(GetCurrentProcess(), ptr, len)`.
+/// - **x86, x86_64, s390x on other OSes, Miri**: nothing beyond the range
+///   check; these keep instruction fetch coherent in hardware.
 /// - **other targets**: [`Error::Unsupported`].
 ///
 /// Other threads may still hold stale instructions in their pipelines: call
@@ -189,8 +206,19 @@ pub unsafe fn clear_cache_with(
 ///   first call makes two system calls and every later one exactly one.
 ///   Kernels without SYNC_CORE get the best fallback, `PRIVATE_EXPEDITED`
 ///   then `GLOBAL`; see [`FlushMechanism`] for what each guarantees.
-/// - **Linux riscv64**: nothing; [`clear_cache`] already reached every thread.
+///   On Android below API level 29 (whose app seccomp policy kills a
+///   process that calls `membarrier`) and on FreeBSD 14.1+ (the same call,
+///   syscall 584), see [`FlushMechanism`].
+/// - **riscv64 Linux/Android, OpenBSD**: nothing; [`clear_cache`] already
+///   reached every thread.
+/// - **Windows aarch64**: `FlushProcessWriteBuffers()`.
+/// - **Apple, NetBSD, OpenBSD aarch64, FreeBSD before 14.1, Android below
+///   API 29**: nothing exists (or may be called); returns `Ok` and the
+///   mechanism is [`FlushMechanism::LocalSyncRequired`]: each executing
+///   thread must call [`pipeline_flush_local`].
 /// - **x86, x86_64, s390x, Miri**: nothing; coherent in hardware.
+/// - **bare metal aarch64, riscv64**: [`Error::Unsupported`] with
+///   `syscall: None`: no OS can interrupt the other cores.
 /// - **other targets**: [`Error::Unsupported`].
 ///
 /// Call it early once (or [`flush_mechanism`]) if the process will have
@@ -281,10 +309,12 @@ pub fn flush_mechanism() -> Result<FlushMechanism, Error> {
 
 /// This machine's cache geometry, as [`clear_cache`] uses it.
 ///
-/// `Some` on Linux/Android aarch64, where `CTR_EL0` is read once per process
-/// (lock-free; Linux reports the system-wide safe value). `None` where
-/// maintenance does not step by cache lines (riscv64, x86, s390x, Miri) or
-/// where the register must not be read (macOS).
+/// `Some` on AArch64 Linux, Android, the BSDs and bare metal, where
+/// `CTR_EL0` is read once per process (lock-free; these kernels report the
+/// system-wide safe value), and on Apple platforms, from
+/// `sysctlbyname("hw.cachelinesize")` (one size for both caches, IDC and
+/// DIC not claimed). `None` where maintenance does not step by cache lines
+/// in user space (riscv64, arm, x86, s390x, Windows, Miri).
 #[inline]
 pub fn cache_geometry() -> Option<CacheGeometry> {
     os::imp::cache_geometry()
