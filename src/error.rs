@@ -81,6 +81,16 @@ pub enum Error {
         /// The error number the kernel returned.
         errno: i32,
     },
+    /// [`init_with`](crate::init_with) asked for a policy, but another one
+    /// is already in force for this process (chosen by an earlier
+    /// `init_with`, or [`FlushPolicy::BestEffort`](crate::FlushPolicy::BestEffort)
+    /// by the first flush). The policy is never changed silently.
+    PolicyConflict {
+        /// The policy in force, which stays.
+        in_force: crate::FlushPolicy,
+        /// The policy that was asked for.
+        requested: crate::FlushPolicy,
+    },
     /// Any other error the kernel returned.
     Os {
         /// The call that failed.
@@ -117,7 +127,7 @@ impl Error {
     /// (`errno` on Unix, `GetLastError()` on Windows).
     pub const fn raw_os_error(&self) -> Option<i32> {
         match *self {
-            Error::RangeWraps { .. } => None,
+            Error::RangeWraps { .. } | Error::PolicyConflict { .. } => None,
             Error::Unsupported { errno: 0, .. } => None,
             Error::Unsupported { errno, .. }
             | Error::PermissionDenied { errno, .. }
@@ -150,6 +160,13 @@ impl fmt::Display for Error {
                 "{} was denied, likely by a seccomp sandbox (errno {errno})",
                 syscall.name()
             ),
+            Error::PolicyConflict {
+                in_force,
+                requested,
+            } => write!(
+                f,
+                "flush policy {requested} requested, but {in_force} is already in force"
+            ),
             Error::Os { syscall, errno } => write!(f, "{} failed (errno {errno})", syscall.name()),
         }
     }
@@ -159,7 +176,8 @@ impl core::error::Error for Error {}
 
 #[cfg(feature = "std")]
 impl From<Error> for std::io::Error {
-    /// [`Error::RangeWraps`] becomes [`std::io::ErrorKind::InvalidInput`];
+    /// [`Error::RangeWraps`] and [`Error::PolicyConflict`] become
+    /// [`std::io::ErrorKind::InvalidInput`];
     /// [`Error::Unsupported`] becomes [`std::io::ErrorKind::Unsupported`]
     /// (not the `InvalidInput` that `EINVAL` would map to: nothing about the
     /// input was wrong), with this `Error`, and so its errno, as the inner
@@ -167,7 +185,9 @@ impl From<Error> for std::io::Error {
     /// number ([`std::io::Error::raw_os_error`]).
     fn from(e: Error) -> std::io::Error {
         match e {
-            Error::RangeWraps { .. } => std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+            Error::RangeWraps { .. } | Error::PolicyConflict { .. } => {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
+            }
             Error::Unsupported { .. } => std::io::Error::new(std::io::ErrorKind::Unsupported, e),
             Error::PermissionDenied { errno, .. } | Error::Os { errno, .. } => {
                 std::io::Error::from_raw_os_error(errno)

@@ -75,7 +75,9 @@ mod error;
 mod geometry;
 mod mechanism;
 mod os;
+mod policy;
 mod range;
+mod report;
 
 #[cfg(test)]
 mod tests;
@@ -83,6 +85,8 @@ mod tests;
 pub use crate::error::{Error, Syscall};
 pub use crate::geometry::{CacheGeometry, L1Ip};
 pub use crate::mechanism::FlushMechanism;
+pub use crate::policy::FlushPolicy;
+pub use crate::report::Report;
 
 use crate::range::CodeRange;
 
@@ -304,7 +308,178 @@ pub fn pipeline_flush_local() {
 /// # Errors
 /// The same errors, with the same caching, as [`pipeline_flush_mt`].
 pub fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    os::imp::flush_mechanism()
+    os::imp::flush_mechanism_counted().0
+}
+
+/// Eager initialisation with the default policy,
+/// [`FlushPolicy::BestEffort`]: [`init_with`]`(FlushPolicy::BestEffort)`.
+///
+/// ```
+/// let report = icache_coherence::init()?;
+/// println!("{report}");
+/// // A second call changes nothing and makes no system call.
+/// assert_eq!(icache_coherence::init()?.syscalls, 0);
+/// # Ok::<(), icache_coherence::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`init_with`].
+pub fn init() -> Result<Report, Error> {
+    init_with(FlushPolicy::BestEffort)
+}
+
+/// Chooses the process's [`FlushPolicy`] and does, now, everything the first
+/// flush would otherwise do lazily: reads the cache geometry, probes and
+/// registers the cross-thread mechanism (Linux: `membarrier` registration;
+/// riscv64 Linux: the `PR_RISCV_SET_ICACHE_FLUSH_CTX` prctl). Call it before
+/// the process starts threads: registering costs more once they exist.
+/// After it, every [`pipeline_flush_mt`] is exactly one system call where it
+/// makes any.
+///
+/// Idempotent: a second call with the same policy makes no system call and
+/// returns the same report with `syscalls == 0`.
+///
+/// ```
+/// use icache_coherence::{init_with, FlushPolicy};
+/// # // The doctest process has made no flush yet, so Strict can be chosen.
+/// match init_with(FlushPolicy::Strict) {
+///     Ok(report) => assert!(report.mechanism.serialises_all_threads()),
+///     // No serialising mechanism here (no SYNC_CORE, Apple, Windows...):
+///     // a typed error, never a silent fallback.
+///     Err(e) => println!("strict flushing unavailable: {e}"),
+/// }
+/// ```
+///
+/// # Errors
+/// - [`Error::PolicyConflict`] if another policy is already in force: one
+///   chosen by an earlier `init_with`, or `BestEffort`, fixed by the first
+///   [`pipeline_flush_mt`], [`clear_cache`] or [`flush_mechanism`].
+/// - The probe's error, as [`pipeline_flush_mt`] would return it
+///   (`Strict` without a serialising mechanism: [`Error::Unsupported`]).
+pub fn init_with(policy: FlushPolicy) -> Result<Report, Error> {
+    let policy = policy::choose(policy)?;
+    let geometry = cache_geometry();
+    let (mechanism, syscalls) = os::imp::flush_mechanism_counted();
+    Ok(Report {
+        policy,
+        mechanism: mechanism?,
+        geometry,
+        syscalls,
+    })
+}
+
+/// Maintenance of several ranges at once, for patching many small call
+/// sites: the effect of [`clear_cache`] on each, with the barriers paid
+/// once. Allocates nothing.
+///
+/// - **AArch64 (not Apple or Windows)**: the `DC CVAU` loops of every range,
+///   one `DSB ISH`, the `IC IVAU` loops of every range, one `DSB ISH`, one
+///   `ISB`. A line shared by consecutive ranges (adjacent or overlapping) is
+///   not cleaned or invalidated twice in a row. Sixteen 256-byte ranges on
+///   64-byte lines: 64 `DC`, 64 `IC`, 2 `DSB`, 1 `ISB` (sixteen
+///   [`clear_cache`] calls: 32 `DSB`, 16 `ISB`).
+/// - **riscv64 Linux**: one `riscv_flush_icache` over the ranges' hull (the
+///   kernel flushes whole instruction caches whatever the range, so the hull
+///   is as precise as one call per range), or one `FENCE.I` with the prctl.
+/// - **elsewhere**: [`clear_cache`] on each range.
+///
+/// ```
+/// let a = [0xc3u8; 64];
+/// let b = [0xc3u8; 32];
+/// // SAFETY: both ranges are live, readable memory.
+/// unsafe {
+///     icache_coherence::clear_cache_ranges(&[
+///         (a.as_ptr().cast(), a.len()),
+///         (b.as_ptr().cast(), b.len()),
+///     ])?
+/// };
+/// # Ok::<(), icache_coherence::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::RangeWraps`] for the first range that wraps, before any
+/// instruction or system call for any range. Zero-length ranges are
+/// skipped; no ranges, or only empty ones, is a no-op. Otherwise as
+/// [`clear_cache`].
+///
+/// # Safety
+/// As [`clear_cache`], for every range.
+#[inline]
+pub unsafe fn clear_cache_ranges(ranges: &[(*const c_void, usize)]) -> Result<(), Error> {
+    let ranges = range::checked_ranges(ranges)?;
+    // SAFETY: the caller guarantees every range is mapped and readable.
+    unsafe { os::imp::clear_cache_ranges(ranges) }
+}
+
+/// [`clear_cache_ranges`] with a given geometry, as [`clear_cache_with`] is
+/// to [`clear_cache`]; on Apple and Windows the geometry is ignored.
+///
+/// # Errors
+/// As [`clear_cache_ranges`].
+///
+/// # Safety
+/// As [`clear_cache_with`], for every range.
+///
+/// **Available on AArch64 only** (shown in documentation built for any target).
+#[cfg(any(doc, target_arch = "aarch64"))]
+#[inline]
+pub unsafe fn clear_cache_ranges_with(
+    geometry: &CacheGeometry,
+    ranges: &[(*const c_void, usize)],
+) -> Result<(), Error> {
+    let ranges = range::checked_ranges(ranges)?;
+    // SAFETY: the caller guarantees every rounded-out range is mapped and readable.
+    #[cfg(target_arch = "aarch64")]
+    return unsafe { os::imp::clear_cache_ranges_with(geometry, ranges) };
+    // Only documentation builds for other targets reach this.
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        let _ = (geometry, ranges);
+        Ok(())
+    }
+}
+
+/// [`clear_cache`] for code written through one mapping and executed
+/// through another of the same memory (a W^X dual mapping, e.g. a `memfd`
+/// mapped read-write and read-execute).
+///
+/// - **AArch64 (not Apple or Windows)**: `DC CVAU` on the lines of
+///   `written`, `DSB ISH`, `IC IVAU` on the lines of `executed`, `DSB ISH`,
+///   `ISB`.
+/// - **Apple**: `sys_dcache_flush(written)`, `sys_icache_invalidate(executed)`.
+/// - **elsewhere**: [`clear_cache`] on `executed` (the OS maintains by
+///   virtual address, and data caches are physically tagged, so the
+///   executed alias reaches the written lines; x86 and s390x need nothing).
+///
+/// ```no_run
+/// # let (rw, rx, len) = (core::ptr::null::<u8>(), core::ptr::null::<u8>(), 0);
+/// // ...code stored through `rw`; `rx` maps the same memory executable...
+/// // SAFETY: both aliases are mapped and readable for `len` bytes.
+/// unsafe { icache_coherence::clear_cache_dual(rw.cast(), rx.cast(), len)? };
+/// icache_coherence::pipeline_flush_mt()?;
+/// # Ok::<(), icache_coherence::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::RangeWraps`] if either range wraps, before anything is done;
+/// `len == 0` is a no-op. Otherwise as [`clear_cache`].
+///
+/// # Safety
+/// Both `[written, written + len)` and `[executed, executed + len)` must be
+/// mapped and readable, and must be aliases of the same memory.
+#[inline]
+pub unsafe fn clear_cache_dual(
+    written: *const c_void,
+    executed: *const c_void,
+    len: usize,
+) -> Result<(), Error> {
+    let w = CodeRange::new(written as usize, len)?;
+    let x = CodeRange::new(executed as usize, len)?;
+    let (Some(w), Some(x)) = (w, x) else {
+        return Ok(());
+    };
+    // SAFETY: the caller guarantees both aliases are mapped and readable.
+    unsafe { os::imp::clear_cache_dual(w, x) }
 }
 
 /// This machine's cache geometry, as [`clear_cache`] uses it.

@@ -15,3 +15,40 @@ macro_rules! cfg_table {
     };
     (@emit ($m:meta) $($i:item)*) => { $(#[cfg($m)] $i)* };
 }
+
+/// `clear_cache_ranges` for a backend with no batch facility of its own:
+/// its `clear_cache` on each range, stopping at the first error.
+#[allow(unused_macros)] // not every target has a backend without its own
+macro_rules! default_clear_cache_ranges {
+    () => {
+        #[inline]
+        pub(crate) unsafe fn clear_cache_ranges(
+            ranges: impl Iterator<Item = crate::range::CodeRange> + Clone,
+        ) -> Result<(), crate::Error> {
+            for r in ranges {
+                // SAFETY: the caller guarantees every range is mapped and readable.
+                unsafe { clear_cache(r)? };
+            }
+            Ok(())
+        }
+    };
+}
+
+/// `clear_cache_dual` for a backend whose maintenance is done by the OS by
+/// virtual address (or is not needed): its `clear_cache` on the executed
+/// alias. Data caches are physically tagged on every architecture this
+/// serves, so cleaning through either alias cleans the same lines, and the
+/// instruction cache is invalidated through the alias that runs.
+#[allow(unused_macros)] // not every target has a backend without its own
+macro_rules! default_clear_cache_dual {
+    () => {
+        #[inline]
+        pub(crate) unsafe fn clear_cache_dual(
+            _written: crate::range::CodeRange,
+            executed: crate::range::CodeRange,
+        ) -> Result<(), crate::Error> {
+            // SAFETY: the caller guarantees both aliases are mapped and readable.
+            unsafe { clear_cache(executed) }
+        }
+    };
+}

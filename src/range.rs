@@ -112,3 +112,35 @@ impl Iterator for Lines {
 
 impl ExactSizeIterator for Lines {}
 impl core::iter::FusedIterator for Lines {}
+
+/// The non-empty ranges of a slice every range of which was checked to fit
+/// in the address space: see [`checked_ranges`].
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedRanges<'a>(core::slice::Iter<'a, (*const core::ffi::c_void, usize)>);
+
+/// Checks every `(ptr, len)` of `ranges` before anything is done with any
+/// of them: the first that wraps is the error. Zero-length ranges are
+/// skipped by the iterator.
+pub(crate) fn checked_ranges(
+    ranges: &[(*const core::ffi::c_void, usize)],
+) -> Result<CheckedRanges<'_>, Error> {
+    for &(ptr, len) in ranges {
+        CodeRange::new(ptr as usize, len)?;
+    }
+    Ok(CheckedRanges(ranges.iter()))
+}
+
+impl Iterator for CheckedRanges<'_> {
+    type Item = CodeRange;
+
+    #[inline]
+    fn next(&mut self) -> Option<CodeRange> {
+        for &(ptr, len) in self.0.by_ref() {
+            // Checked by `checked_ranges`; only the empty ones give `None`.
+            if let Ok(Some(r)) = CodeRange::new(ptr as usize, len) {
+                return Some(r);
+            }
+        }
+        None
+    }
+}

@@ -27,6 +27,9 @@ use crate::{CacheGeometry, Error, FlushMechanism};
 extern "C" {
     /// libSystem: make `len` bytes at `start` coherent for instruction fetch.
     fn sys_icache_invalidate(start: *mut c_void, len: usize);
+    /// libSystem: write the data-cache lines of `len` bytes at `start` back
+    /// to memory.
+    fn sys_dcache_flush(start: *mut c_void, len: usize);
 }
 
 #[inline]
@@ -49,11 +52,11 @@ pub(crate) unsafe fn clear_cache_with(_g: &CacheGeometry, range: CodeRange) -> R
 
 #[inline(always)]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
-    Ok(())
+    crate::policy::fixed(FlushMechanism::LocalSyncRequired).map(drop)
 }
 
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    Ok(FlushMechanism::LocalSyncRequired)
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    (crate::policy::fixed(FlushMechanism::LocalSyncRequired), 0)
 }
 
 /// `hw.cachelinesize`, read once; `usize::MAX` records "not available".
@@ -91,4 +94,31 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
         .get_or_init(|| NonZeroUsize::new(read_cachelinesize()).unwrap_or(NonZeroUsize::MAX))
         .get();
     CacheGeometry::new(line, line, false, false)
+}
+
+default_clear_cache_ranges!();
+
+/// A dual mapping: `sys_dcache_flush` through the written alias, then
+/// `sys_icache_invalidate` through the executed one, so that neither
+/// depends on the other alias sharing cache lines.
+#[inline]
+pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
+    // SAFETY: the caller guarantees both aliases are mapped and readable;
+    // neither function can fail.
+    unsafe {
+        sys_dcache_flush(written.start() as *mut c_void, written.len());
+        sys_icache_invalidate(executed.start() as *mut c_void, executed.len());
+    }
+    Ok(())
+}
+
+/// The given geometry is ignored here, as in `clear_cache_with`.
+#[cfg(target_arch = "aarch64")]
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges_with(
+    _g: &CacheGeometry,
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) -> Result<(), Error> {
+    // SAFETY: the caller guarantees every range is mapped and readable.
+    unsafe { clear_cache_ranges(ranges) }
 }

@@ -60,20 +60,46 @@ cfg_table! {
         }
 
         #[inline]
+        pub(crate) unsafe fn clear_cache_ranges(
+            ranges: impl Iterator<Item = CodeRange> + Clone,
+        ) -> Result<(), Error> {
+            // SAFETY: the caller guarantees every range is mapped and readable.
+            unsafe { crate::arch::aarch64::clear_cache_ranges(&crate::arch::aarch64::geometry(), ranges) };
+            Ok(())
+        }
+
+        #[inline]
+        pub(crate) unsafe fn clear_cache_ranges_with(
+            g: &CacheGeometry,
+            ranges: impl Iterator<Item = CodeRange> + Clone,
+        ) -> Result<(), Error> {
+            // SAFETY: the caller guarantees every rounded-out range is mapped and readable.
+            unsafe { crate::arch::aarch64::clear_cache_ranges(g, ranges) };
+            Ok(())
+        }
+
+        #[inline]
+        pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
+            // SAFETY: the caller guarantees both aliases are mapped and readable.
+            unsafe { crate::arch::aarch64::clear_cache_dual(&crate::arch::aarch64::geometry(), written, executed) };
+            Ok(())
+        }
+
+        #[inline]
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
             #[cfg(target_os = "freebsd")]
             if freebsd_membarrier() {
                 return crate::os::membarrier::pipeline_flush_mt();
             }
-            Ok(())
+            crate::policy::fixed(FlushMechanism::LocalSyncRequired).map(drop)
         }
 
-        pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
+        pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
             #[cfg(target_os = "freebsd")]
             if freebsd_membarrier() {
-                return crate::os::membarrier::flush_mechanism();
+                return crate::os::membarrier::flush_mechanism_counted();
             }
-            Ok(FlushMechanism::LocalSyncRequired)
+            (crate::policy::fixed(FlushMechanism::LocalSyncRequired), 0)
         }
 
         /// The osreldate decision, made once per process.
@@ -123,13 +149,16 @@ cfg_table! {
             Ok(())
         }
 
-        pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-            Ok(FlushMechanism::ByClearCache)
+        pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+            (Ok(FlushMechanism::ByClearCache), 0)
         }
 
         pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
             None
         }
+
+        default_clear_cache_ranges!();
+        default_clear_cache_dual!();
     } else {
         #[path = "unsupported.rs"]
         mod unsupported;

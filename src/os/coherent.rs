@@ -22,15 +22,18 @@ pub(crate) unsafe fn clear_cache(_range: CodeRange) -> Result<(), Error> {
 
 #[inline(always)]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
-    Ok(())
+    crate::policy::fixed(FlushMechanism::NotRequired).map(drop)
 }
 
 #[inline]
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    Ok(FlushMechanism::NotRequired)
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    (crate::policy::fixed(FlushMechanism::NotRequired), 0)
 }
 
 #[inline]
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     None
 }
+
+default_clear_cache_ranges!();
+default_clear_cache_dual!();

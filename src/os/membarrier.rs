@@ -41,6 +41,7 @@
 use core::num::NonZeroUsize;
 use once_cell::race::OnceNonZeroUsize;
 
+use crate::policy::{self, FlushPolicy};
 use crate::{Error, FlushMechanism, Syscall};
 
 pub(crate) const CMD_QUERY: i32 = 0;
@@ -148,9 +149,10 @@ fn probe_error(errno: i32) -> Result<State, Error> {
     }
 }
 
-/// Steps 1 to 4 of the module docs.
-fn probe<K: Kernel>(k: &K) -> Result<State, Error> {
-    for (register, mechanism) in [
+/// Steps 1 to 4 of the module docs; under [`FlushPolicy::Strict`] step 1
+/// only (a kernel without SYNC_CORE is then [`Error::Unsupported`]).
+fn probe<K: Kernel>(k: &K, policy: FlushPolicy) -> Result<State, Error> {
+    let chain = [
         (
             CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
             FlushMechanism::MembarrierSyncCore,
@@ -159,12 +161,18 @@ fn probe<K: Kernel>(k: &K) -> Result<State, Error> {
             CMD_REGISTER_PRIVATE_EXPEDITED,
             FlushMechanism::MembarrierPrivateExpedited,
         ),
-    ] {
-        match k.membarrier(register) {
-            Ok(_) => return Ok(State::Ready(mechanism)),
-            Err(e) if unsupported(e) => continue,
+    ];
+    let allowed = if policy == FlushPolicy::Strict { 1 } else { 2 };
+    let mut last = 0;
+    for (register, mechanism) in &chain[..allowed] {
+        match k.membarrier(*register) {
+            Ok(_) => return Ok(State::Ready(*mechanism)),
+            Err(e) if unsupported(e) => last = e,
             Err(e) => return probe_error(e),
         }
+    }
+    if policy == FlushPolicy::Strict {
+        return probe_error(last);
     }
     match k.membarrier(CMD_QUERY) {
         Ok(mask) if mask & CMD_GLOBAL != 0 => Ok(State::Ready(FlushMechanism::MembarrierGlobal)),
@@ -182,8 +190,9 @@ fn probe<K: Kernel>(k: &K) -> Result<State, Error> {
 pub(crate) fn mechanism<K: Kernel>(
     k: &K,
     cell: &OnceNonZeroUsize,
+    policy: FlushPolicy,
 ) -> Result<FlushMechanism, Error> {
-    let state = cell.get_or_try_init(|| probe(k).map(State::encode))?;
+    let state = cell.get_or_try_init(|| probe(k, policy).map(State::encode))?;
     match State::decode(state) {
         State::Ready(m) => Ok(m),
         State::Failed(e) => Err(e),
@@ -205,8 +214,12 @@ fn commands(m: FlushMechanism) -> (i32, Option<i32>) {
 }
 
 /// One cross-thread pipeline flush: exactly one syscall once probed.
-pub(crate) fn flush<K: Kernel>(k: &K, cell: &OnceNonZeroUsize) -> Result<(), Error> {
-    let (cmd, register) = commands(mechanism(k, cell)?);
+pub(crate) fn flush<K: Kernel>(
+    k: &K,
+    cell: &OnceNonZeroUsize,
+    policy: FlushPolicy,
+) -> Result<(), Error> {
+    let (cmd, register) = commands(mechanism(k, cell, policy)?);
     let err = |e| Error::from_errno(Syscall::Membarrier, e);
     match k.membarrier(cmd) {
         Ok(_) => Ok(()),
@@ -224,23 +237,59 @@ pub(crate) fn flush<K: Kernel>(k: &K, cell: &OnceNonZeroUsize) -> Result<(), Err
 /// The process-wide state for the running kernel.
 static STATE: OnceNonZeroUsize = OnceNonZeroUsize::new();
 
-/// [`flush`] for this process and kernel.
+/// [`flush`] for this process and kernel, under the policy in force.
 #[inline]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
-    #[cfg(target_os = "android")]
-    if !android_allows_membarrier() {
-        return Ok(());
+    let policy = policy::current();
+    if !may_call(policy) {
+        // Nothing to call: fine unless Strict, which refuses the downgrade.
+        return policy::fixed(FlushMechanism::LocalSyncRequired).map(drop);
     }
-    flush(&Os, &STATE)
+    flush(&Os, &STATE, policy)
 }
 
-/// [`mechanism`] for this process and kernel.
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
+/// [`flush_mechanism`], and how many system calls this call made (the
+/// probe and registration on first use, else 0): for [`crate::init`]'s
+/// report.
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    let policy = policy::current();
+    if !may_call(policy) {
+        // Strict refuses what cannot serialise every thread.
+        return (policy::fixed(FlushMechanism::LocalSyncRequired), 0);
+    }
+    let k = Counting {
+        k: &Os,
+        calls: core::cell::Cell::new(0),
+    };
+    let m = mechanism(&k, &STATE, policy);
+    (m, k.calls.get())
+}
+
+/// Whether `membarrier` may be called at all: not under
+/// [`FlushPolicy::NoSyscalls`], and on Android not below API level 29.
+#[inline]
+fn may_call(policy: FlushPolicy) -> bool {
+    if policy == FlushPolicy::NoSyscalls {
+        return false;
+    }
     #[cfg(target_os = "android")]
     if !android_allows_membarrier() {
-        return Ok(FlushMechanism::LocalSyncRequired);
+        return false;
     }
-    mechanism(&Os, &STATE)
+    true
+}
+
+/// A kernel that counts the calls made through it.
+struct Counting<'a, K> {
+    k: &'a K,
+    calls: core::cell::Cell<u32>,
+}
+
+impl<K: Kernel> Kernel for Counting<'_, K> {
+    fn membarrier(&self, cmd: i32) -> Result<i32, i32> {
+        self.calls.set(self.calls.get() + 1);
+        self.k.membarrier(cmd)
+    }
 }
 
 /// Whether this Android device's API level allows `membarrier`, read once

@@ -7,7 +7,7 @@
 //! unsafe fn clear_cache(range: CodeRange) -> Result<(), Error>
 //! unsafe fn clear_cache_with(g: &CacheGeometry, range: CodeRange) -> Result<(), Error>   (aarch64)
 //! fn pipeline_flush_mt() -> Result<(), Error>
-//! fn flush_mechanism() -> Result<FlushMechanism, Error>
+//! fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32)   (and the system calls it made)
 //! fn cache_geometry() -> Option<CacheGeometry>
 //! ```
 //!
@@ -57,6 +57,10 @@ cfg_table! {
     any(target_os = "linux", target_os = "android", target_os = "freebsd")
 ))]
 pub(crate) mod membarrier;
+
+// System-call arguments and the RISC-V decision: pure, tested on every host.
+#[cfg(any(test, all(not(miri), any(target_os = "linux", target_os = "android"))))]
+pub(crate) mod syscall_args;
 
 // Decisions from OS versions (Android API level, FreeBSD osreldate): pure,
 // and tested on every host.

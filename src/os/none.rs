@@ -37,12 +37,38 @@ cfg_table! {
             Some(crate::arch::aarch64::geometry())
         }
 
+        #[inline]
+        pub(crate) unsafe fn clear_cache_ranges(
+            ranges: impl Iterator<Item = CodeRange> + Clone,
+        ) -> Result<(), Error> {
+            // SAFETY: the caller guarantees every range is mapped and readable.
+            unsafe { crate::arch::aarch64::clear_cache_ranges(&crate::arch::aarch64::geometry(), ranges) };
+            Ok(())
+        }
+
+        #[inline]
+        pub(crate) unsafe fn clear_cache_ranges_with(
+            g: &CacheGeometry,
+            ranges: impl Iterator<Item = CodeRange> + Clone,
+        ) -> Result<(), Error> {
+            // SAFETY: the caller guarantees every rounded-out range is mapped and readable.
+            unsafe { crate::arch::aarch64::clear_cache_ranges(g, ranges) };
+            Ok(())
+        }
+
+        #[inline]
+        pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
+            // SAFETY: the caller guarantees both aliases are mapped and readable.
+            unsafe { crate::arch::aarch64::clear_cache_dual(&crate::arch::aarch64::geometry(), written, executed) };
+            Ok(())
+        }
+
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
             Err(Error::NO_FACILITY)
         }
 
-        pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-            Err(Error::NO_FACILITY)
+        pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+            (Err(Error::NO_FACILITY), 0)
         }
     } else if #[cfg(target_arch = "riscv64")] {
         #[inline]
@@ -56,12 +82,15 @@ cfg_table! {
             None
         }
 
+        default_clear_cache_ranges!();
+        default_clear_cache_dual!();
+
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
             Err(Error::NO_FACILITY)
         }
 
-        pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-            Err(Error::NO_FACILITY)
+        pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+            (Err(Error::NO_FACILITY), 0)
         }
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
         #[path = "coherent.rs"]

@@ -20,10 +20,24 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     Err(Error::NO_FACILITY)
 }
 
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    Err(Error::NO_FACILITY)
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    (Err(Error::NO_FACILITY), 0)
 }
 
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     None
+}
+
+default_clear_cache_ranges!();
+default_clear_cache_dual!();
+
+/// The given geometry is ignored here, as in `clear_cache_with`.
+#[cfg(target_arch = "aarch64")]
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges_with(
+    _g: &CacheGeometry,
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) -> Result<(), Error> {
+    // SAFETY: the caller guarantees every range is mapped and readable.
+    unsafe { clear_cache_ranges(ranges) }
 }

@@ -57,6 +57,8 @@ pub(crate) unsafe fn clear_cache_with(_g: &CacheGeometry, range: CodeRange) -> R
 
 #[inline]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+    // Strict refuses both: neither is documented as serialising.
+    crate::policy::fixed(MECHANISM)?;
     #[cfg(target_arch = "aarch64")]
     // SAFETY: takes no arguments and cannot fail.
     unsafe {
@@ -65,15 +67,32 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    Ok(if cfg!(target_arch = "aarch64") {
-        FlushMechanism::FlushProcessWriteBuffers
-    } else {
-        FlushMechanism::NotRequired
-    })
+/// The mechanism of this architecture.
+const MECHANISM: FlushMechanism = if cfg!(target_arch = "aarch64") {
+    FlushMechanism::FlushProcessWriteBuffers
+} else {
+    FlushMechanism::NotRequired
+};
+
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    (crate::policy::fixed(MECHANISM), 0)
 }
 
 #[inline]
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     None
+}
+
+default_clear_cache_ranges!();
+default_clear_cache_dual!();
+
+/// The given geometry is ignored here, as in `clear_cache_with`.
+#[cfg(target_arch = "aarch64")]
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges_with(
+    _g: &CacheGeometry,
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) -> Result<(), Error> {
+    // SAFETY: the caller guarantees every range is mapped and readable.
+    unsafe { clear_cache_ranges(ranges) }
 }

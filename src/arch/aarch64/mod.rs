@@ -119,9 +119,21 @@ pub(crate) fn isb() {
 /// Every byte of `range` must be mapped and readable.
 #[inline]
 pub(crate) unsafe fn clear_cache(g: &CacheGeometry, range: CodeRange) {
+    // SAFETY: forwarded.
+    unsafe { clear_cache_dual(g, range, range) }
+}
+
+/// [`clear_cache`] for a dual mapping: clean the data-cache lines of
+/// `written` (the alias the code was stored through), invalidate the
+/// instruction-cache lines of `executed` (the alias it will run from).
+///
+/// # Safety
+/// Every byte of both ranges must be mapped, `written` readable.
+#[inline]
+pub(crate) unsafe fn clear_cache_dual(g: &CacheGeometry, written: CodeRange, executed: CodeRange) {
     if !g.idc() {
-        for line in range.lines(g.d_line()) {
-            // SAFETY: `line` starts a line that shares a byte with `range`,
+        for line in written.lines(g.d_line()) {
+            // SAFETY: `line` starts a line that shares a byte with `written`,
             // which the caller guarantees is mapped and readable; maintenance
             // acts on the whole line whichever of its addresses is passed.
             unsafe { dc_cvau(line) };
@@ -129,9 +141,49 @@ pub(crate) unsafe fn clear_cache(g: &CacheGeometry, range: CodeRange) {
     }
     dsb_ish();
     if !g.dic() {
-        for line in range.lines(g.i_line()) {
-            // SAFETY: as above.
+        for line in executed.lines(g.i_line()) {
+            // SAFETY: as above, for `executed`.
             unsafe { ic_ivau(line) };
+        }
+        dsb_ish();
+    }
+    isb();
+}
+
+/// [`clear_cache`] for several ranges at once: the `DC` loops of every
+/// range, one `DSB ISH`, the `IC` loops of every range, one `DSB ISH`, one
+/// `ISB`. A line shared by consecutive ranges (adjacent or overlapping) is
+/// not cleaned or invalidated twice in a row. Nothing at all for no ranges.
+///
+/// # Safety
+/// Every byte of every range must be mapped and readable.
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges(
+    g: &CacheGeometry,
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) {
+    if ranges.clone().next().is_none() {
+        return;
+    }
+    if !g.idc() {
+        let mut last = None;
+        for line in ranges.clone().flat_map(|r| r.lines(g.d_line())) {
+            if last != Some(line) {
+                // SAFETY: a line of a range the caller guarantees readable.
+                unsafe { dc_cvau(line) };
+                last = Some(line);
+            }
+        }
+    }
+    dsb_ish();
+    if !g.dic() {
+        let mut last = None;
+        for line in ranges.flat_map(|r| r.lines(g.i_line())) {
+            if last != Some(line) {
+                // SAFETY: as above.
+                unsafe { ic_ivau(line) };
+                last = Some(line);
+            }
         }
         dsb_ish();
     }

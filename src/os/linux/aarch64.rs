@@ -25,11 +25,37 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     membarrier::pipeline_flush_mt()
 }
 
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    membarrier::flush_mechanism()
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    membarrier::flush_mechanism_counted()
 }
 
 #[inline]
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     Some(aarch64::geometry())
+}
+
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges(
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) -> Result<(), Error> {
+    // SAFETY: the caller guarantees every range is mapped and readable.
+    unsafe { crate::arch::aarch64::clear_cache_ranges(&crate::arch::aarch64::geometry(), ranges) };
+    Ok(())
+}
+
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges_with(
+    g: &CacheGeometry,
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) -> Result<(), Error> {
+    // SAFETY: the caller guarantees every rounded-out range is mapped and readable.
+    unsafe { crate::arch::aarch64::clear_cache_ranges(g, ranges) };
+    Ok(())
+}
+
+#[inline]
+pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
+    // SAFETY: the caller guarantees both aliases are mapped and readable.
+    unsafe { crate::arch::aarch64::clear_cache_dual(&crate::arch::aarch64::geometry(), written, executed) };
+    Ok(())
 }

@@ -10,17 +10,11 @@ use crate::{CacheGeometry, Error, FlushMechanism, Syscall};
 /// `__ARM_NR_BASE + 2`, stable ABI).
 const ARM_NR_CACHEFLUSH: libc::c_long = 0x0f_0002;
 
-/// The arguments of `cacheflush(start, end, 0)` for `range` (see
-/// [`CodeRange::end_saturating`] for a range ending at the top).
-pub(crate) const fn cacheflush_args(range: &CodeRange) -> (usize, usize, usize) {
-    (range.start(), range.end_saturating(), 0)
-}
-
 /// `cacheflush(start, end, 0)`: the kernel cleans the data cache and
 /// invalidates the instruction cache for the range, on every core.
 #[inline]
 pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
-    let (start, end, flags) = cacheflush_args(&range);
+    let (start, end, flags) = crate::os::syscall_args::arm_cacheflush_args(&range);
     // SAFETY: the kernel validates the range against the process's mappings
     // and reads no memory through these arguments.
     let ret = unsafe { libc::syscall(ARM_NR_CACHEFLUSH, start, end, flags) };
@@ -35,8 +29,8 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     membarrier::pipeline_flush_mt()
 }
 
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    membarrier::flush_mechanism()
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    membarrier::flush_mechanism_counted()
 }
 
 /// `None`: `CTR` is not readable from user mode on 32-bit Arm.
@@ -44,3 +38,6 @@ pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     None
 }
+
+default_clear_cache_ranges!();
+default_clear_cache_dual!();

@@ -4,8 +4,8 @@
 //! |---|---|---|
 //! | aarch64 | `DC CVAU`/`IC IVAU` by `CTR_EL0` lines, no syscall | `membarrier` |
 //! | arm | `cacheflush(start, end, 0)` | `membarrier` |
-//! | riscv64 | `riscv_flush_icache(start, end, 0)` | nothing more |
-//! | x86, x86_64, s390x | nothing: coherent fetch | nothing |
+//! | riscv64 | `riscv_flush_icache(start, end, 0)`, or with the Linux 6.10+ prctl `FENCE.I` | nothing more, or `membarrier` |
+//! | x86, x86_64, s390x | nothing: coherent fetch | nothing; `membarrier` under `Strict` |
 //! | others | `Error::Unsupported` | `Error::Unsupported` |
 //!
 //! On Android `membarrier` is only called from API level 29 on (see
@@ -22,7 +22,6 @@ cfg_table! {
         mod riscv64;
         pub(crate) use riscv64::*;
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x"))] {
-        #[path = "../coherent.rs"]
         mod coherent;
         pub(crate) use coherent::*;
     } else {

@@ -1,7 +1,28 @@
-//! Linux on riscv64: the kernel does the work. `fence.i` only affects the
-//! hart that executes it and threads migrate between harts, so user space
-//! asks the kernel to make every hart of the process see the new code.
+//! Linux (and Android) on riscv64. `fence.i` only affects the hart that
+//! executes it and threads migrate between harts, so by default user space
+//! asks the kernel, `riscv_flush_icache(start, end, 0)`, to make every hart
+//! of the process see the new code ([`FlushMechanism::ByClearCache`]).
+//!
+//! From Linux 6.10, `prctl(PR_RISCV_SET_ICACHE_FLUSH_CTX, ON,
+//! PER_PROCESS)` makes the kernel run `fence.i` on migration; then, if
+//! `membarrier` SYNC_CORE is also available, `clear_cache` is a local
+//! `fence.i` with no system call and `pipeline_flush_mt` is the
+//! `membarrier`, which runs `fence.i` on every hart running the process
+//! ([`FlushMechanism::MembarrierSyncCore`]). The decision is
+//! [`riscv_plan`](crate::os::syscall_args::riscv_plan), made once per
+//! process (at [`init`](crate::init) or on first use). Under
+//! [`FlushPolicy::NoSyscalls`](crate::FlushPolicy::NoSyscalls), which never
+//! calls `membarrier`, the prctl is not tried.
+//!
+//! # References
+//! - [cmodx.rst](https://docs.kernel.org/arch/riscv/cmodx.html)
+//! - [PR_RISCV_SET_ICACHE_FLUSH_CTX(2const)](https://man7.org/linux/man-pages/man2/PR_RISCV_SET_ICACHE_FLUSH_CTX.2const.html)
 
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::os::membarrier;
+use crate::os::syscall_args::{self as args, RiscvMode};
+use crate::policy::{self, FlushPolicy};
 use crate::range::CodeRange;
 use crate::{CacheGeometry, Error, FlushMechanism, Syscall};
 
@@ -9,23 +30,62 @@ use crate::{CacheGeometry, Error, FlushMechanism, Syscall};
 /// `__NR_arch_specific_syscall + 15`).
 const SYS_RISCV_FLUSH_ICACHE: libc::c_long = 259;
 
-/// `riscv_flush_icache(start, end, 0)`: flags 0 = every thread of the
-/// process (1, `SYS_RISCV_FLUSH_ICACHE_LOCAL`, would be this thread only).
-#[inline]
-pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
-    // The end is exclusive; for a range ending at the top of the address
-    // space it is not representable, so pass `usize::MAX` (the kernel
-    // currently ignores the range and flushes everything).
-    let end = range.end_saturating();
-    // SAFETY: the kernel reads no memory through these arguments.
-    let ret = unsafe {
-        libc::syscall(
-            SYS_RISCV_FLUSH_ICACHE,
-            range.start(),
-            end,
-            0 as libc::c_ulong,
-        )
+/// 0 = not decided; 1 = [`RiscvMode::Syscall`]; 2 = [`RiscvMode::FenceI`].
+static MODE: AtomicU8 = AtomicU8::new(0);
+
+/// The mode, deciding it on first use; and the system calls deciding made.
+fn mode_counted() -> (RiscvMode, u32) {
+    match MODE.load(Ordering::Acquire) {
+        1 => return (RiscvMode::Syscall, 0),
+        2 => return (RiscvMode::FenceI, 0),
+        _ => {}
+    }
+    let mut calls = 0;
+    let mode = if policy::current() == FlushPolicy::NoSyscalls {
+        RiscvMode::Syscall
+    } else {
+        let (option, ctx, scope) = args::riscv_prctl_args();
+        calls += 1;
+        // SAFETY: prctl with integer arguments only; it reads no memory.
+        let ret = unsafe {
+            libc::prctl(
+                option,
+                ctx as libc::c_ulong,
+                scope as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+            )
+        };
+        let prctl = if ret == 0 {
+            Ok(())
+        } else {
+            Err(crate::os::errno())
+        };
+        args::riscv_plan(prctl, || {
+            let (m, n) = membarrier::flush_mechanism_counted();
+            calls += n;
+            m
+        })
     };
+    // Racing deciders reach the same answer from the same kernel; the first
+    // stored wins and is what everybody uses from then on.
+    let code = if mode == RiscvMode::FenceI { 2 } else { 1 };
+    match MODE.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => (mode, calls),
+        Err(2) => (RiscvMode::FenceI, calls),
+        Err(_) => (RiscvMode::Syscall, calls),
+    }
+}
+
+#[inline]
+fn mode() -> RiscvMode {
+    mode_counted().0
+}
+
+/// `riscv_flush_icache(start, end, 0)`.
+fn flush_icache_syscall((start, end, flags): (usize, usize, usize)) -> Result<(), Error> {
+    // SAFETY: the kernel reads no memory through these arguments.
+    let ret = unsafe { libc::syscall(SYS_RISCV_FLUSH_ICACHE, start, end, flags) };
     if ret < 0 {
         return Err(Error::from_errno(Syscall::RiscvFlushIcache, crate::os::errno()));
     }
@@ -33,14 +93,53 @@ pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
 }
 
 #[inline]
-pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
-    Ok(())
+pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
+    match mode() {
+        RiscvMode::FenceI => {
+            crate::arch::riscv64::fence_i();
+            Ok(())
+        }
+        RiscvMode::Syscall => flush_icache_syscall(args::riscv_flush_icache_args(&range)),
+    }
 }
 
-pub(crate) fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    Ok(FlushMechanism::ByClearCache)
+/// Several ranges: one `fence.i`, or one `riscv_flush_icache` over their
+/// hull (see [`args::riscv_flush_icache_hull`] for why that is enough).
+#[inline]
+pub(crate) unsafe fn clear_cache_ranges(
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) -> Result<(), Error> {
+    match mode() {
+        RiscvMode::FenceI => {
+            if ranges.clone().next().is_some() {
+                crate::arch::riscv64::fence_i();
+            }
+            Ok(())
+        }
+        RiscvMode::Syscall => match args::riscv_flush_icache_hull(ranges) {
+            Some(a) => flush_icache_syscall(a),
+            None => Ok(()),
+        },
+    }
+}
+
+#[inline]
+pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+    match mode() {
+        RiscvMode::FenceI => membarrier::pipeline_flush_mt(),
+        RiscvMode::Syscall => Ok(()),
+    }
+}
+
+pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
+    match mode_counted() {
+        (RiscvMode::FenceI, n) => (Ok(FlushMechanism::MembarrierSyncCore), n),
+        (RiscvMode::Syscall, n) => (Ok(FlushMechanism::ByClearCache), n),
+    }
 }
 
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     None
 }
+
+default_clear_cache_dual!();

@@ -4,6 +4,8 @@
 use super::*;
 use std::sync::{Arc, Barrier, Mutex};
 
+const BE: FlushPolicy = FlushPolicy::BestEffort;
+
 type Answer = dyn Fn(i32, &[i32]) -> Result<i32, i32> + Send + Sync;
 
 /// A kernel that answers from a script and records every call.
@@ -73,14 +75,17 @@ const REG_PE: i32 = CMD_REGISTER_PRIVATE_EXPEDITED;
 fn modern_kernel_registers_once_then_one_call_each() {
     let k = Scripted::supporting(MODERN);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC], "first call: register + barrier");
     for _ in 0..9 {
-        flush(&k, &cell).unwrap();
+        flush(&k, &cell, BE).unwrap();
     }
     assert_eq!(k.calls().len(), 11, "10 flushes, 11 syscalls");
     assert!(k.calls()[2..].iter().all(|&c| c == SC));
-    assert_eq!(mechanism(&k, &cell), Ok(FlushMechanism::MembarrierSyncCore));
+    assert_eq!(
+        mechanism(&k, &cell, BE),
+        Ok(FlushMechanism::MembarrierSyncCore)
+    );
     assert_eq!(
         k.calls().len(),
         11,
@@ -92,8 +97,11 @@ fn modern_kernel_registers_once_then_one_call_each() {
 fn eager_query_registers_so_the_first_flush_is_one_call() {
     let k = Scripted::supporting(MODERN);
     let cell = OnceNonZeroUsize::new();
-    assert_eq!(mechanism(&k, &cell), Ok(FlushMechanism::MembarrierSyncCore));
-    flush(&k, &cell).unwrap();
+    assert_eq!(
+        mechanism(&k, &cell, BE),
+        Ok(FlushMechanism::MembarrierSyncCore)
+    );
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC]);
 }
 
@@ -112,10 +120,10 @@ fn forgotten_registration_is_renewed_once() {
         Ok(0)
     });
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell).unwrap();
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC, SC, REG_SC, SC]);
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls().len(), 6);
 }
 
@@ -124,7 +132,7 @@ fn persistent_eperm_after_registration_is_permission_denied() {
     let k = Scripted::new(|cmd, _| if cmd == SC { Err(libc::EPERM) } else { Ok(0) });
     let cell = OnceNonZeroUsize::new();
     assert_eq!(
-        flush(&k, &cell),
+        flush(&k, &cell, BE),
         Err(Error::PermissionDenied {
             syscall: Syscall::Membarrier,
             errno: libc::EPERM
@@ -142,11 +150,11 @@ fn kernel_before_4_16_falls_back_to_private_expedited() {
     let k =
         Scripted::supporting(CMD_GLOBAL | CMD_PRIVATE_EXPEDITED | CMD_REGISTER_PRIVATE_EXPEDITED);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_PE, PE]);
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_PE, PE, PE]);
-    let m = mechanism(&k, &cell).unwrap();
+    let m = mechanism(&k, &cell, BE).unwrap();
     assert_eq!(m, FlushMechanism::MembarrierPrivateExpedited);
     assert!(!m.serialises_all_threads());
 }
@@ -155,13 +163,16 @@ fn kernel_before_4_16_falls_back_to_private_expedited() {
 fn global_only_kernel_falls_back_to_global() {
     let k = Scripted::supporting(CMD_GLOBAL);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell).unwrap();
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(
         k.calls(),
         [REG_SC, REG_PE, CMD_QUERY, CMD_GLOBAL, CMD_GLOBAL]
     );
-    assert_eq!(mechanism(&k, &cell), Ok(FlushMechanism::MembarrierGlobal));
+    assert_eq!(
+        mechanism(&k, &cell, BE),
+        Ok(FlushMechanism::MembarrierGlobal)
+    );
 }
 
 #[test]
@@ -174,11 +185,11 @@ fn nohz_full_without_expedited_is_unsupported_and_cached() {
         syscall: Some(Syscall::Membarrier),
         errno: 0,
     });
-    assert_eq!(flush(&k, &cell), want);
+    assert_eq!(flush(&k, &cell, BE), want);
     assert_eq!(k.calls(), [REG_SC, REG_PE, CMD_QUERY]);
-    assert_eq!(flush(&k, &cell), want);
+    assert_eq!(flush(&k, &cell, BE), want);
     assert_eq!(
-        mechanism(&k, &cell),
+        mechanism(&k, &cell, BE),
         want.map(|()| FlushMechanism::NotRequired)
     );
     assert_eq!(
@@ -192,7 +203,7 @@ fn nohz_full_without_expedited_is_unsupported_and_cached() {
 fn no_membarrier_at_all_is_unsupported_enosys() {
     let k = Scripted::new(|_, _| Err(libc::ENOSYS));
     let cell = OnceNonZeroUsize::new();
-    let e = flush(&k, &cell).unwrap_err();
+    let e = flush(&k, &cell, BE).unwrap_err();
     assert_eq!(
         e,
         Error::Unsupported {
@@ -212,8 +223,8 @@ fn seccomp_eperm_is_permission_denied_and_cached() {
         syscall: Syscall::Membarrier,
         errno: libc::EPERM,
     });
-    assert_eq!(flush(&k, &cell), want);
-    assert_eq!(flush(&k, &cell), want);
+    assert_eq!(flush(&k, &cell, BE), want);
+    assert_eq!(flush(&k, &cell, BE), want);
     assert_eq!(k.calls(), [REG_SC], "denied once, never asked again");
 }
 
@@ -228,13 +239,13 @@ fn transient_errors_are_not_cached() {
     });
     let cell = OnceNonZeroUsize::new();
     assert_eq!(
-        flush(&k, &cell),
+        flush(&k, &cell, BE),
         Err(Error::Os {
             syscall: Syscall::Membarrier,
             errno: libc::ENOMEM
         })
     );
-    flush(&k, &cell).unwrap();
+    flush(&k, &cell, BE).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_SC, SC]);
 }
 
@@ -249,7 +260,7 @@ fn racing_first_calls_all_succeed() {
             let (k, cell, start) = (k.clone(), cell.clone(), start.clone());
             std::thread::spawn(move || {
                 start.wait();
-                flush(&*k, &cell)
+                flush(&*k, &cell, BE)
             })
         })
         .collect();
@@ -300,17 +311,17 @@ fn state_encoding_round_trips() {
 #[test]
 fn real_kernel_flushes() {
     let cell = OnceNonZeroUsize::new();
-    match mechanism(&Os, &cell) {
+    match mechanism(&Os, &cell, BE) {
         Ok(m) => {
             std::eprintln!("this kernel: {}", m.name());
             for _ in 0..3 {
-                flush(&Os, &cell).unwrap();
+                flush(&Os, &cell, BE).unwrap();
             }
         }
         // A sandbox without membarrier must give a typed error, not a crash.
         Err(e @ (Error::Unsupported { .. } | Error::PermissionDenied { .. })) => {
             std::eprintln!("this kernel offers no membarrier: {e}");
-            assert_eq!(flush(&Os, &cell), Err(e));
+            assert_eq!(flush(&Os, &cell, BE), Err(e));
         }
         Err(e) => panic!("unexpected {e:?}"),
     }
