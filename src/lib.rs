@@ -228,13 +228,32 @@ pub unsafe fn clear_cache_with(
 /// Call it early once (or [`flush_mechanism`]) if the process will have
 /// many threads: registering costs more once threads exist.
 ///
+/// Under [`FlushPolicy::BestEffort`] a kernel without SYNC_CORE gets the
+/// best fallback, visible in [`flush_mechanism`] and the [`Report`]: for
+/// example gVisor, which refuses SYNC_CORE but accepts
+/// `REGISTER_PRIVATE_EXPEDITED`, ends on
+/// [`FlushMechanism::MembarrierPrivateExpedited`]. Under
+/// [`FlushPolicy::Strict`] that is an error instead, and under
+/// [`FlushPolicy::NoSyscalls`] no call is made.
+///
 /// # Errors
-/// [`Error::Unsupported`] when no membarrier command works (before Linux
-/// 4.3, gVisor, `nohz_full` without expedited commands),
-/// [`Error::PermissionDenied`] when a sandbox (seccomp) returns `EPERM`.
-/// Both are remembered: later calls return them with no system call. A
-/// seccomp filter that *kills* the process on `membarrier` (Android before
-/// API 29, old container profiles) cannot be detected from user space.
+/// - [`Error::Unsupported`]: no usable `membarrier` command (before Linux
+///   4.3, `nohz_full` without expedited commands, or under `Strict` no
+///   SYNC_CORE); or, under `Strict`, a platform whose mechanism does not
+///   serialise every thread.
+/// - [`Error::PermissionDenied`]: a sandbox (seccomp) returns `EPERM` or
+///   `EACCES`.
+/// - [`Error::Os`]: any other errno.
+///
+/// **Remembered for the life of the process** (later calls return the
+/// same error with no system call): `Unsupported` and `PermissionDenied`
+/// from the first probe, since neither a kernel nor a seccomp filter
+/// changes. **Retried**: any other errno from the probe (the next call
+/// probes again), and any error of the barrier itself once probed (an
+/// `EPERM` there first gets one re-registration and one retry). A seccomp
+/// filter that *kills* the process on `membarrier` cannot be detected from
+/// user space: use [`FlushPolicy::NoSyscalls`] there (Android below API 29
+/// is handled automatically).
 ///
 /// # References
 /// - [membarrier(2)](https://man7.org/linux/man-pages/man2/membarrier.2.html)

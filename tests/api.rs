@@ -219,3 +219,69 @@ fn clear_cache_with_every_idc_dic_combination() {
     // SAFETY: allocated above with this layout.
     unsafe { std::alloc::dealloc(code, layout) };
 }
+
+/// A batch with one wrapping range fails before any range is touched: the
+/// other ranges here are unmapped, so touching them would fault (on every
+/// architecture that maintains by address).
+#[test]
+fn batch_with_a_wrapping_range_fails_first() {
+    let unmapped: *const c_void = core::ptr::without_provenance(0x10);
+    let top: *const c_void = core::ptr::without_provenance(usize::MAX);
+    let ranges = [(unmapped, 64), (top, 2), (unmapped, 4096)];
+    // SAFETY: rejected before any access.
+    let e = unsafe { icache_coherence::clear_cache_ranges(&ranges) }.unwrap_err();
+    assert_eq!(
+        e,
+        Error::RangeWraps {
+            ptr: usize::MAX,
+            len: 2
+        }
+    );
+    // Empty batch, and a batch of empty ranges (null included): no-ops.
+    // SAFETY: nothing is touched.
+    unsafe {
+        assert_eq!(icache_coherence::clear_cache_ranges(&[]), Ok(()));
+        assert_eq!(
+            icache_coherence::clear_cache_ranges(&[(core::ptr::null(), 0), (top, 0)]),
+            Ok(())
+        );
+    }
+}
+
+#[test]
+fn batch_and_dual_on_real_memory() {
+    let code = vec![0xc3u8; 8192];
+    let p = code.as_ptr() as *const c_void;
+    // SAFETY: every range below lies inside `code`.
+    unsafe {
+        let ranges: Vec<_> = (0..16).map(|i| (p.byte_add(i * 512), 256)).collect();
+        icache_coherence::clear_cache_ranges(&ranges).unwrap();
+        // Overlapping and adjacent.
+        icache_coherence::clear_cache_ranges(&[
+            (p, 100),
+            (p.byte_add(64), 136),
+            (p.byte_add(200), 100),
+        ])
+        .unwrap();
+        // "Dual" with both aliases the same memory is valid too.
+        icache_coherence::clear_cache_dual(p, p, code.len()).unwrap();
+        icache_coherence::clear_cache_dual(p, p, 0).unwrap();
+    }
+}
+
+#[test]
+fn dual_with_a_wrapping_alias_fails_first() {
+    let unmapped: *const c_void = core::ptr::without_provenance(0x10);
+    let top: *const c_void = core::ptr::without_provenance(usize::MAX - 7);
+    for (w, x) in [(unmapped, top), (top, unmapped)] {
+        // SAFETY: rejected before any access.
+        let e = unsafe { icache_coherence::clear_cache_dual(w, x, 16) }.unwrap_err();
+        assert_eq!(
+            e,
+            Error::RangeWraps {
+                ptr: usize::MAX - 7,
+                len: 16
+            }
+        );
+    }
+}

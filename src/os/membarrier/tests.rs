@@ -326,3 +326,88 @@ fn real_kernel_flushes() {
         Err(e) => panic!("unexpected {e:?}"),
     }
 }
+
+const STRICT: FlushPolicy = FlushPolicy::Strict;
+
+#[test]
+fn strict_takes_sync_core_only() {
+    let k = Scripted::supporting(MODERN);
+    let cell = OnceNonZeroUsize::new();
+    flush(&k, &cell, STRICT).unwrap();
+    flush(&k, &cell, STRICT).unwrap();
+    assert_eq!(k.calls(), [REG_SC, SC, SC]);
+    assert_eq!(
+        mechanism(&k, &cell, STRICT),
+        Ok(FlushMechanism::MembarrierSyncCore)
+    );
+}
+
+#[test]
+fn strict_refuses_the_fallbacks_and_remembers() {
+    // Before 4.16 (and gVisor, which refuses SYNC_CORE but allows
+    // PRIVATE_EXPEDITED): BestEffort would fall back; Strict must not.
+    for cmds in [
+        CMD_GLOBAL | CMD_PRIVATE_EXPEDITED | CMD_REGISTER_PRIVATE_EXPEDITED,
+        CMD_GLOBAL,
+    ] {
+        let k = Scripted::supporting(cmds);
+        let cell = OnceNonZeroUsize::new();
+        let want = Err(Error::Unsupported {
+            syscall: Some(Syscall::Membarrier),
+            errno: libc::EINVAL,
+        });
+        assert_eq!(flush(&k, &cell, STRICT), want);
+        assert_eq!(flush(&k, &cell, STRICT), want);
+        assert_eq!(
+            k.calls(),
+            [REG_SC],
+            "one registration attempt, never a weaker command, then remembered"
+        );
+    }
+}
+
+#[test]
+fn gvisor_best_effort_falls_back_visibly() {
+    // gVisor: SYNC_CORE registration refused with EINVAL, PRIVATE_EXPEDITED
+    // accepted. BestEffort takes it, and says so.
+    let k = Scripted::new(|cmd, earlier| match cmd {
+        REG_SC | SC => Err(libc::EINVAL),
+        REG_PE => Ok(0),
+        PE if earlier.contains(&REG_PE) => Ok(0),
+        _ => Err(libc::EINVAL),
+    });
+    let cell = OnceNonZeroUsize::new();
+    flush(&k, &cell, BE).unwrap();
+    assert_eq!(k.calls(), [REG_SC, REG_PE, PE]);
+    let m = mechanism(&k, &cell, BE).unwrap();
+    assert_eq!(m, FlushMechanism::MembarrierPrivateExpedited);
+    assert!(!m.serialises_all_threads());
+}
+
+#[test]
+fn remembered_and_retried_errors() {
+    // Remembered for the life of the process: EPERM/EACCES and
+    // EINVAL/ENOSYS from the probe (no further call). Retried on the next
+    // call: any other errno from the probe, and any error of the flush
+    // itself once probed (after the one re-registration for EPERM).
+    let k = Scripted::new(|cmd, earlier| match cmd {
+        REG_SC => Ok(0),
+        SC if earlier.iter().filter(|&&c| c == SC).count() == 0 => Err(libc::EINTR),
+        SC => Ok(0),
+        _ => Err(libc::EINVAL),
+    });
+    let cell = OnceNonZeroUsize::new();
+    assert_eq!(
+        flush(&k, &cell, BE),
+        Err(Error::Os {
+            syscall: Syscall::Membarrier,
+            errno: libc::EINTR
+        })
+    );
+    flush(&k, &cell, BE).unwrap();
+    assert_eq!(
+        k.calls(),
+        [REG_SC, SC, SC],
+        "probed once; the flush retried"
+    );
+}
