@@ -3,75 +3,274 @@
 // text after `//` is annotation and not compared.
 
 listing_clear_cache:
-    cbz x1, <+0xc0>                         // len == 0: Ok, no instruction issued
     stp x29, x30, [sp, #-32]!
     stp x20, x19, [sp, #16]
     mov x29, sp
+    cbz x1, <+0xb4>
     sub x8, x1, #0x1
-    adds x19, x8, x0                        // last = ptr + (len - 1); carry set: the range wraps
-    b.cs <+0xc8>                            // -> Err(RangeWraps), before any maintenance
+    mov x19, x0
+    adds x20, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
-    ldar x8, [x8]                           // CTR_EL0 cached once per process (load-acquire)
-    cbz x8, <+0xd8>                         // not read yet: the out-of-line once_cell init reads CTR_EL0
-    tbnz w8, #28, <+0x68>                   // IDC: skip the DC loop
-    ubfx x11, x8, #16, #4                   // DminLine: D line = 4 << field
-    mov w9, #0x4
-    lsl x9, x9, x11
-    add x11, x11, #0x2
-    neg x10, x9
-    and x12, x19, x10
-    and x10, x10, x0
-    sub x12, x12, x10
-    lsr x11, x12, x11
-    add x11, x11, #0x1
-    dc cvau, x10                            // clean one D line to PoU; 4 instructions per line
-    subs x11, x11, #0x1
-    add x10, x10, x9
-    b.ne <+0x58>
-    dsb ish                                 // cleans (and the code stores) complete
-    tbnz w8, #29, <+0xac>                   // DIC: skip the IC loop and its DSB
-    and x10, x8, #0xf                       // IminLine: I line = 4 << field
+    ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
+    cbz x0, <+0xd4>
+    tbnz w0, #28, <+0x6c>               // CTR_EL0.IDC: skip the DC loop
+    ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
     mov w8, #0x4
     lsl x8, x8, x10
     add x10, x10, #0x2
     neg x9, x8
-    and x11, x19, x9
-    and x9, x9, x0
+    and x11, x20, x9
+    and x9, x9, x19
     sub x11, x11, x9
     lsr x10, x11, x10
     add x10, x10, #0x1
-    ic ivau, x9                             // invalidate one I line to PoU, broadcast to every core
+    dc cvau, x9                         // clean one D line to PoU (4 instructions per line with the loop)
     subs x10, x10, #0x1
     add x9, x9, x8
-    b.ne <+0x98>
-    dsb ish                                 // invalidations complete before the ISB
-    isb                                     // discard this core's prefetched instructions
+    b.ne <+0x5c>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    tbnz w0, #29, <+0xb0>               // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x10, x0, #0xf                   // IminLine: I line = 4 << field
+    mov w8, #0x4
+    lsl x8, x8, x10
+    add x10, x10, #0x2
+    neg x9, x8
+    and x11, x20, x9
+    and x9, x9, x19
+    sub x11, x11, x9
+    lsr x10, x11, x10
+    add x10, x10, #0x1
+    ic ivau, x9                         // invalidate one I line to PoU, broadcast to every core
+    subs x10, x10, #0x1
+    add x9, x9, x8
+    b.ne <+0x9c>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    isb                                 // discard this core's prefetched instructions
     mov w0, #0x1
     ldp x20, x19, [sp, #16]
     ldp x29, x30, [sp], #32
-    ret
-    mov w0, #0x1
     ret
     mov w0, wzr
     ldp x20, x19, [sp, #16]
     ldp x29, x30, [sp], #32
     ret
+    adrp x0, PAGE
+    ldr x0, [x0, #LO12]
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
+    b <+0x30>
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
+
+listing_clear_cache_dual:
+    stp x29, x30, [sp, #-48]!
+    stp x22, x21, [sp, #16]
+    stp x20, x19, [sp, #32]
+    mov x29, sp
+    cbz x2, <+0xc4>
+    sub x8, x2, #0x1
     mov x20, x0
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use: probe, out of line
+    adds x22, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xd8>                        // -> Err(RangeWraps), before any maintenance
+    mov x19, x1
+    adds x21, x8, x1                    // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xd8>                        // -> Err(RangeWraps), before any maintenance
+    adrp x8, PAGE
+    ldr x8, [x8, #LO12]
+    ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
+    cbz x0, <+0xec>
+    tbnz w0, #28, <+0x7c>               // CTR_EL0.IDC: skip the DC loop
+    ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
+    mov w8, #0x4
+    lsl x8, x8, x10
+    add x10, x10, #0x2
+    neg x9, x8
+    and x11, x22, x9
+    and x9, x9, x20
+    sub x11, x11, x9
+    lsr x10, x11, x10
+    add x10, x10, #0x1
+    dc cvau, x9                         // clean one D line to PoU (4 instructions per line with the loop)
+    subs x10, x10, #0x1
+    add x9, x9, x8
+    b.ne <+0x6c>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    tbnz w0, #29, <+0xc0>               // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x10, x0, #0xf                   // IminLine: I line = 4 << field
+    mov w8, #0x4
+    lsl x8, x8, x10
+    add x10, x10, #0x2
+    neg x9, x8
+    and x11, x21, x9
+    and x9, x9, x19
+    sub x11, x11, x9
+    lsr x10, x11, x10
+    add x10, x10, #0x1
+    ic ivau, x9                         // invalidate one I line to PoU, broadcast to every core
+    subs x10, x10, #0x1
+    add x9, x9, x8
+    b.ne <+0xac>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    isb                                 // discard this core's prefetched instructions
+    mov w0, #0x1
+    ldp x20, x19, [sp, #32]
+    ldp x22, x21, [sp, #16]
+    ldp x29, x30, [sp], #48
+    ret
+    mov w0, wzr
+    ldp x20, x19, [sp, #32]
+    ldp x22, x21, [sp, #16]
+    ldp x29, x30, [sp], #48
+    ret
+    adrp x0, PAGE
+    ldr x0, [x0, #LO12]
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
+    b <+0x40>
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
+
+listing_clear_cache_ranges:
+    stp x29, x30, [sp, #-64]!
+    str x23, [sp, #16]
+    stp x22, x21, [sp, #32]
+    stp x20, x19, [sp, #48]
+    mov x29, sp
+    lsl x23, x1, #4
+    mov x20, x1
+    mov x19, x0
     mov x8, x0
-    mov x0, x20
-    tbz w8, #28, <+0x30>
-    b <+0x68>
+    add x22, x0, x23
+    mov x9, x23
+    mov x21, x9
+    cbz x9, <+0x5c>
+    ldr x11, [x8, #8]
+    mov x10, x8
+    add x8, x8, #0x10
+    sub x9, x21, #0x10
+    cbz x11, <+0x2c>
+    ldr x10, [x10]
+    neg x11, x11
+    cmp x11, x10
+    b.cs <+0x2c>                        // -> Err(RangeWraps), before any maintenance
+    b <+0x1e4>
+    adrp x8, PAGE
+    ldr x8, [x8, #LO12]
+    ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
+    cbz x0, <+0x200>
+    cbz x20, <+0x1e4>
+    add x8, x19, #0x8
+    ldr x9, [x8]
+    cbz x9, <+0x8c>
+    ldur x10, [x8, #-8]
+    neg x9, x9
+    cmp x9, x10
+    b.cs <+0x9c>                        // -> Err(RangeWraps), before any maintenance
+    subs x23, x23, #0x10
+    add x8, x8, #0x10
+    b.ne <+0x74>
+    b <+0x1e4>
+    tbnz w0, #28, <+0x13c>              // CTR_EL0.IDC: skip the DC loop
+    ubfx x11, x0, #16, #4               // DminLine: D line = 4 << field
+    mov w8, #0x4
+    mov w9, wzr
+    mov x12, x19
+    lsl x8, x8, x11
+    add x11, x11, #0x2
+    neg x10, x8
+    b <+0x100>
+    cmp x13, x16
+    sub x14, x14, #0x1
+    cset w15, eq
+    and w17, w9, w15
+    add x15, x16, x8
+    mov w9, #0x1
+    tbz w17, #0, <+0xec>
+    tbz w9, #0, <+0x100>
+    cbz x14, <+0x100>
+    mov x16, x15
+    b <+0xc0>
+    dc cvau, x16                        // clean one D line to PoU (4 instructions per line with the loop)
+    mov x13, x16
+    tbnz w9, #0, <+0xe0>
+    b <+0x100>
+    add x12, x12, #0x10
+    cmp x12, x22
+    b.eq <+0x13c>
+    ldr x15, [x12, #8]
+    cbz x15, <+0xfc>
+    ldr x14, [x12]
+    sub x15, x15, #0x1
+    adds x15, x15, x14                  // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xfc>                        // -> Err(RangeWraps), before any maintenance
+    and x15, x15, x10
+    and x16, x14, x10
+    add x12, x12, #0x10
+    sub x14, x15, x16
+    lsr x14, x14, x11
+    add x14, x14, #0x1
+    b <+0xc0>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    tbnz w0, #29, <+0x1e0>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x11, x0, #0xf                   // IminLine: I line = 4 << field
+    mov w8, #0x4
+    mov w9, wzr
+    lsl x8, x8, x11
+    add x11, x11, #0x2
+    neg x10, x8
+    b <+0x1a0>
+    cmp x12, x14
+    sub x13, x13, #0x1
+    cset w15, eq
+    and w16, w9, w15
+    add x15, x8, x14
+    mov w9, #0x1
+    tbz w16, #0, <+0x18c>
+    tbz w9, #0, <+0x1a0>
+    cbz x13, <+0x1a0>
+    mov x14, x15
+    b <+0x160>
+    ic ivau, x14                        // invalidate one I line to PoU, broadcast to every core
+    mov x12, x14
+    tbnz w9, #0, <+0x180>
+    b <+0x1a0>
+    add x19, x19, #0x10
+    cmp x19, x22
+    b.eq <+0x1dc>
+    ldr x14, [x19, #8]
+    cbz x14, <+0x19c>
+    ldr x13, [x19]
+    sub x14, x14, #0x1
+    adds x14, x14, x13                  // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0x19c>                       // -> Err(RangeWraps), before any maintenance
+    and x15, x14, x10
+    and x14, x13, x10
+    add x19, x19, #0x10
+    sub x13, x15, x14
+    lsr x13, x13, x11
+    add x13, x13, #0x1
+    b <+0x160>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    isb                                 // discard this core's prefetched instructions
+    cmp x21, #0x0
+    cset w0, eq
+    ldp x20, x19, [sp, #48]
+    ldr x23, [sp, #16]
+    ldp x22, x21, [sp, #32]
+    ldp x29, x30, [sp], #64
+    ret
+    adrp x0, PAGE
+    ldr x0, [x0, #LO12]
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
+    b <+0x6c>
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
 
 listing_clear_cache_with:
-    cbz x2, <+0x98>                         // len == 0: Ok, no instruction issued
+    cbz x2, <+0x98>
     sub x8, x2, #0x1
-    adds x8, x8, x1                         // last = ptr + (len - 1); carry set: the range wraps
-    b.cs <+0xa0>                            // -> Err(RangeWraps), before any maintenance
-    ldr x9, [x0]                            // the given geometry's CTR_EL0 value
-    tbnz w9, #28, <+0x50>                   // IDC: skip the DC loop
-    ubfx x12, x9, #16, #4                   // DminLine: D line = 4 << field
+    adds x8, x8, x1                     // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xa0>                        // -> Err(RangeWraps), before any maintenance
+    ldr x9, [x0]
+    tbnz w9, #28, <+0x50>               // CTR_EL0.IDC: skip the DC loop
+    ubfx x12, x9, #16, #4               // DminLine: D line = 4 << field
     mov w10, #0x4
     lsl x10, x10, x12
     add x12, x12, #0x2
@@ -81,13 +280,13 @@ listing_clear_cache_with:
     sub x13, x13, x11
     lsr x12, x13, x12
     add x12, x12, #0x1
-    dc cvau, x11                            // clean one D line to PoU; 4 instructions per line
+    dc cvau, x11                        // clean one D line to PoU (4 instructions per line with the loop)
     subs x12, x12, #0x1
     add x11, x11, x10
     b.ne <+0x40>
-    dsb ish                                 // cleans (and the code stores) complete
-    tbnz w9, #29, <+0x94>                   // DIC: skip the IC loop and its DSB
-    and x10, x9, #0xf                       // IminLine: I line = 4 << field
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    tbnz w9, #29, <+0x94>               // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x10, x9, #0xf                   // IminLine: I line = 4 << field
     mov w9, #0x4
     lsl x9, x9, x10
     add x10, x10, #0x2
@@ -97,15 +296,19 @@ listing_clear_cache_with:
     sub x11, x12, x8
     lsr x10, x11, x10
     add x10, x10, #0x1
-    ic ivau, x8                             // invalidate one I line to PoU, broadcast to every core
+    ic ivau, x8                         // invalidate one I line to PoU, broadcast to every core
     subs x10, x10, #0x1
     add x8, x8, x9
     b.ne <+0x80>
-    dsb ish                                 // invalidations complete before the ISB
-    isb                                     // discard this core's prefetched instructions
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    isb                                 // discard this core's prefetched instructions
     mov w0, #0x1
     ret
     mov w0, wzr
+    ret
+
+listing_pipeline_flush_local:
+    isb                                 // discard this core's prefetched instructions
     ret
 
 listing_pipeline_flush_mt:
@@ -113,25 +316,36 @@ listing_pipeline_flush_mt:
     stp x29, x30, [sp, #32]
     stp x20, x19, [sp, #48]
     add x29, sp, #0x20
+    adrp x19, PAGE
+    ldr x19, [x19, #LO12]
+    ldrb w8, [x19]
+    cmp w8, #0x2
+    b.eq <+0x38>
+    cmp w8, #0x3
+    b.eq <+0xcc>
+    cbz w8, <+0xbc>
+    mov w1, wzr
+    b <+0x3c>
+    mov w1, #0x1
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
-    ldar x8, [x8]                           // CTR_EL0 cached once per process (load-acquire)
-    cbz x8, <+0xa0>                         // not read yet: the out-of-line once_cell init reads CTR_EL0
+    ldar x8, [x8]                       // cached CTR_EL0 (load-acquire)
+    cbz x8, <+0xf0>
     and w8, w8, #0xff
     cmp w8, #0x1
-    b.eq <+0xd0>
+    b.eq <+0x114>
     cmp w8, #0x2
-    b.eq <+0x6c>
+    b.eq <+0x98>
     cmp w8, #0x3
-    b.ne <+0x148>
-    mov w0, #0x11b                          // syscall 283 = membarrier
+    b.ne <+0x18c>
+    mov w0, #0x11b
     mov w1, #0x1
     mov w2, wzr
     mov w3, wzr
     bl <syscall@plt>
     mov x8, x0
     mov w0, #0x1
-    tbnz x8, #63, <+0x144>
+    tbnz x8, #63, <+0x188>
     ldp x20, x19, [sp, #48]
     ldp x29, x30, [sp, #32]
     add sp, sp, #0x40
@@ -143,57 +357,63 @@ listing_pipeline_flush_mt:
     mov w2, wzr
     mov w3, wzr
     bl <syscall@plt>
-    tbnz x0, #63, <+0xf0>
-    mov w0, #0x1
-    ldp x20, x19, [sp, #48]
-    ldp x29, x30, [sp, #32]
-    add sp, sp, #0x40
-    ret
-    adrp x0, PAGE
-    add x8, sp, #0x8
-    mov w1, #0x1
-    ldr x0, [x0, #LO12]
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use: probe, out of line
+    tbz x0, #63, <+0x134>
+    b <+0x148>
+    bl <_ZN16icache_coherence6policy9first_use>
+    and w1, w0, #0xff
+    cmp w1, #0x2
+    b.ne <+0x3c>
+    ldrb w8, [x19]
+    cmp w8, #0x2
+    b.eq <+0x18c>
+    cbnz w8, <+0x134>
+    bl <_ZN16icache_coherence6policy9first_use>
+    and w8, w0, #0xff
+    cmp w8, #0x1
+    b.ne <+0x134>
+    b <+0x18c>
+    add x0, sp, #0x8
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
     ldrb w8, [sp, #8]
-    cmp w8, #0x4
-    b.ne <+0x148>
+    cmp w8, #0x5
+    b.ne <+0x18c>
     ldr x8, [sp, #16]
     and w8, w8, #0xff
     cmp w8, #0x1
-    b.ne <+0x2c>
-    mov w20, #0x40                          // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
-    mov w19, #0x20                          // MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE
+    b.ne <+0x58>
+    mov w20, #0x40
+    mov w19, #0x20
     mov w0, #0x11b
     mov w1, w19
     mov w2, wzr
     mov w3, wzr
     bl <syscall@plt>
-    tbz x0, #63, <+0x8c>
+    tbnz x0, #63, <+0x148>
+    mov w0, #0x1
+    ldp x20, x19, [sp, #48]
+    ldp x29, x30, [sp, #32]
+    add sp, sp, #0x40
+    ret
     bl <__errno_location@plt>
     ldr w8, [x0]
     cmp w8, #0x1
-    b.ne <+0x148>
+    b.ne <+0x18c>
     mov w0, #0x11b
     mov w1, w20
     mov w2, wzr
     mov w3, wzr
     bl <syscall@plt>
-    tbnz x0, #63, <+0x144>
+    tbnz x0, #63, <+0x188>
     mov w0, #0x11b
     mov w1, w19
     mov w2, wzr
     mov w3, wzr
     bl <syscall@plt>
-    tbnz x0, #63, <+0x144>
-    mov w0, #0x1
-    ldp x20, x19, [sp, #48]
-    ldp x29, x30, [sp, #32]
-    add sp, sp, #0x40
-    ret
+    tbz x0, #63, <+0x134>
     bl <__errno_location@plt>
     mov w0, wzr
     ldp x20, x19, [sp, #48]
     ldp x29, x30, [sp, #32]
     add sp, sp, #0x40
     ret
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached

@@ -41,6 +41,43 @@ pub extern "C" fn listing_pipeline_flush_mt() -> bool {
     icache_coherence::pipeline_flush_mt().is_ok()
 }
 
+/// `clear_cache_dual`: D lines through one alias, I lines through the other.
+///
+/// # Safety
+/// As `icache_coherence::clear_cache_dual`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn listing_clear_cache_dual(
+    written: *const c_void,
+    executed: *const c_void,
+    len: usize,
+) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe { icache_coherence::clear_cache_dual(written, executed, len) }.is_ok()
+}
+
+/// `clear_cache_ranges` over a slice.
+///
+/// # Safety
+/// As `icache_coherence::clear_cache_ranges`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn listing_clear_cache_ranges(
+    ranges: *const (*const c_void, usize),
+    n: usize,
+) -> bool {
+    // SAFETY: forwarded from the caller (a valid slice of `n` ranges).
+    unsafe { icache_coherence::clear_cache_ranges(core::slice::from_raw_parts(ranges, n)) }.is_ok()
+}
+
+/// `pipeline_flush_local`: one instruction (two on x86 with the cached
+/// CPUID answer's check).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn listing_pipeline_flush_local() {
+    icache_coherence::pipeline_flush_local()
+}
+
 fn main() {
     // Called through opaque pointers, so the linker keeps each symbol and the
     // optimiser cannot fold it into `main`; run, so each is known to work.
@@ -58,5 +95,17 @@ fn main() {
     }
     let flush = black_box(listing_pipeline_flush_mt as extern "C" fn() -> bool);
     assert!(flush());
+    let dual = black_box(listing_clear_cache_dual as unsafe extern "C" fn(_, _, _) -> _);
+    // SAFETY: `code` is readable (both "aliases" are the same memory).
+    assert!(unsafe { dual(code.as_ptr().cast(), code.as_ptr().cast(), code.len()) });
+    let ranges = [
+        (code.as_ptr().cast::<c_void>(), 16),
+        (code[32..].as_ptr().cast(), 16),
+    ];
+    type Batch = unsafe extern "C" fn(*const (*const c_void, usize), usize) -> bool;
+    let batch = black_box(listing_clear_cache_ranges as Batch);
+    // SAFETY: both ranges lie in `code`.
+    assert!(unsafe { batch(ranges.as_ptr(), ranges.len()) });
+    black_box(listing_pipeline_flush_local as extern "C" fn())();
     println!("ok");
 }

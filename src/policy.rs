@@ -88,9 +88,17 @@ static POLICY: AtomicU8 = AtomicU8::new(0);
 #[inline]
 pub(crate) fn current() -> FlushPolicy {
     match POLICY.load(Ordering::Relaxed) {
-        0 => choose_in(&POLICY, FlushPolicy::BestEffort).unwrap_or_else(|e| e),
+        0 => first_use(),
         v => FlushPolicy::decode(v),
     }
+}
+
+/// The first use without [`choose`]: fixes `BestEffort` (or returns what a
+/// racing `init_with` chose first).
+#[cold]
+#[inline(never)]
+fn first_use() -> FlushPolicy {
+    choose_in(&POLICY, FlushPolicy::BestEffort).unwrap_or_else(|in_force| in_force)
 }
 
 /// Chooses `p` for the process: `Ok` if it is (now) the policy in force,

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use icache_coherence::{
-    cache_geometry, clear_cache, flush_mechanism, pipeline_flush_mt, CacheGeometry, Error,
-    FlushMechanism,
+    cache_geometry, clear_cache, flush_mechanism, init_with, pipeline_flush_local,
+    pipeline_flush_mt, CacheGeometry, Error, FlushMechanism, FlushPolicy,
 };
 
 const SIZES: [usize; 8] = [
@@ -36,6 +36,7 @@ const SIZES: [usize; 8] = [
 
 struct Options {
     json: bool,
+    policy: FlushPolicy,
     samples: usize,
     batch_time: Duration,
 }
@@ -43,21 +44,28 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         json: false,
+        policy: FlushPolicy::BestEffort,
         samples: 21,
         batch_time: Duration::from_millis(1),
     };
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--json" => o.json = true,
+            "--strict" => o.policy = FlushPolicy::Strict,
+            "--no-syscalls" => o.policy = FlushPolicy::NoSyscalls,
             "--quick" => {
                 o.samples = 5;
                 o.batch_time = Duration::from_micros(200);
             }
             "-h" | "--help" => {
-                return Err("usage: icache-probe [--json] [--quick]\n\
+                return Err(
+                    "usage: icache-probe [--json] [--quick] [--strict | --no-syscalls]\n\
                      Prints the cache geometry and flush mechanism, and the measured cost\n\
-                     of clear_cache (64 B to 1 MiB) and pipeline_flush_mt."
-                    .into())
+                     of clear_cache (64 B to 1 MiB), pipeline_flush_mt and\n\
+                     pipeline_flush_local. --strict: the Strict flush policy (on x86_64\n\
+                     Linux, membarrier SYNC_CORE: its real cost); --no-syscalls: no membarrier."
+                        .into(),
+                )
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
@@ -129,6 +137,11 @@ fn main() -> ExitCode {
     };
     let arch = std::env::consts::ARCH;
     let os = std::env::consts::OS;
+    // Eager initialisation under the chosen policy, before any thread starts.
+    let init = init_with(o.policy);
+    if let Err(e) = init {
+        eprintln!("init_with({:?}): {e}", o.policy);
+    }
     let geometry = cache_geometry();
     let mechanism = flush_mechanism();
 
@@ -146,9 +159,10 @@ fn main() -> ExitCode {
         .collect();
 
     let mut flush = Vec::new();
+    flush.push(("pipeline_flush_local", measure(&o, pipeline_flush_local)));
     if mechanism.is_ok() {
         flush.push((
-            "alone",
+            "pipeline_flush_mt, alone",
             measure(&o, || pipeline_flush_mt().expect("pipeline_flush_mt")),
         ));
         // With a thread running on another CPU, the kernel must interrupt it:
@@ -163,7 +177,7 @@ fn main() -> ExitCode {
             })
         };
         flush.push((
-            "1 busy thread",
+            "pipeline_flush_mt, 1 busy thread",
             measure(&o, || pipeline_flush_mt().expect("pipeline_flush_mt")),
         ));
         stop.store(true, Ordering::Relaxed);
@@ -274,11 +288,11 @@ fn table(r: &Report) -> String {
         );
     }
     if !flush.is_empty() {
-        let _ = writeln!(s, "\npipeline_flush_mt, ns per call (median, p10, p90)");
+        let _ = writeln!(s, "\ncross-thread sync, ns per call (median, p10, p90)");
         for (what, c) in flush {
             let _ = writeln!(
                 s,
-                "  {:<14}  {:>10.1}  {:>10.1}  {:>10.1}",
+                "  {:<33}  {:>10.1}  {:>10.1}  {:>10.1}",
                 what, c.median, c.p10, c.p90
             );
         }

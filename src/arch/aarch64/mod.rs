@@ -57,17 +57,18 @@ static CTR_EL0: once_cell::race::OnceNonZeroUsize = once_cell::race::OnceNonZero
 /// IDC nor DIC. Used only if the register ever read as zero, which bit 31
 /// (RES1) rules out on conforming hardware.
 #[cfg(not(any(target_vendor = "apple", windows)))]
-const CONSERVATIVE_CTR: usize = 0x8000_0000;
+const CONSERVATIVE_CTR: core::num::NonZeroUsize = match core::num::NonZeroUsize::new(0x8000_0000) {
+    Some(v) => v,
+    None => unreachable!(),
+};
 
 /// This machine's geometry from `CTR_EL0`, read once per process.
 #[cfg(not(any(target_vendor = "apple", windows)))]
 #[inline]
 pub(crate) fn geometry() -> CacheGeometry {
     use core::num::NonZeroUsize;
-    let ctr = CTR_EL0.get_or_init(|| {
-        NonZeroUsize::new(read_ctr_el0() as usize)
-            .unwrap_or(NonZeroUsize::new(CONSERVATIVE_CTR).expect("non-zero"))
-    });
+    let ctr = CTR_EL0
+        .get_or_init(|| NonZeroUsize::new(read_ctr_el0() as usize).unwrap_or(CONSERVATIVE_CTR));
     CacheGeometry::from_ctr_el0(ctr.get() as u64)
 }
 

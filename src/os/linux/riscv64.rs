@@ -34,12 +34,19 @@ const SYS_RISCV_FLUSH_ICACHE: libc::c_long = 259;
 static MODE: AtomicU8 = AtomicU8::new(0);
 
 /// The mode, deciding it on first use; and the system calls deciding made.
+#[inline]
 fn mode_counted() -> (RiscvMode, u32) {
     match MODE.load(Ordering::Acquire) {
-        1 => return (RiscvMode::Syscall, 0),
-        2 => return (RiscvMode::FenceI, 0),
-        _ => {}
+        1 => (RiscvMode::Syscall, 0),
+        2 => (RiscvMode::FenceI, 0),
+        _ => decide(),
     }
+}
+
+/// The first use: the prctl, and if it is accepted the `membarrier` probe.
+#[cold]
+#[inline(never)]
+fn decide() -> (RiscvMode, u32) {
     let mut calls = 0;
     let mode = if policy::current() == FlushPolicy::NoSyscalls {
         RiscvMode::Syscall
@@ -126,9 +133,15 @@ pub(crate) unsafe fn clear_cache_ranges(
 #[inline]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     match mode() {
-        RiscvMode::FenceI => membarrier::pipeline_flush_mt(),
+        RiscvMode::FenceI => membarrier_flush(),
         RiscvMode::Syscall => Ok(()),
     }
+}
+
+/// Out of line: the default mode's flush stays a load and a compare.
+#[inline(never)]
+fn membarrier_flush() -> Result<(), Error> {
+    membarrier::pipeline_flush_mt()
 }
 
 pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
