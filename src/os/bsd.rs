@@ -16,9 +16,8 @@
 //! `sysctl kern.osreldate` says the kernel is 14.1 (1401000) or later, the
 //! release that introduced it (membarrier(2), HISTORY).
 
-use crate::range::CodeRange;
 #[allow(unused_imports)] // which of these a target uses depends on its architecture
-use crate::{CacheGeometry, Error, FlushMechanism, Syscall};
+use crate::{range::CodeRange, CacheGeometry, Error, FlushMechanism, Syscall};
 
 #[cfg(all(target_os = "freebsd", not(any(target_arch = "x86", target_arch = "x86_64"))))]
 fn freebsd_osreldate() -> Option<i32> {
