@@ -39,50 +39,7 @@ fn freebsd_osreldate() -> Option<i32> {
 
 cfg_table! {
     if #[cfg(target_arch = "aarch64")] {
-        #[inline]
-        pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
-            // SAFETY: the caller guarantees the range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache(&crate::arch::aarch64::geometry(), range) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_with(g: &CacheGeometry, range: CodeRange) -> Result<(), Error> {
-            // SAFETY: the caller guarantees the rounded-out range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache(g, range) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
-            Some(crate::arch::aarch64::geometry())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_ranges(
-            ranges: impl Iterator<Item = CodeRange> + Clone,
-        ) -> Result<(), Error> {
-            // SAFETY: the caller guarantees every range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache_ranges(&crate::arch::aarch64::geometry(), ranges) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_ranges_with(
-            g: &CacheGeometry,
-            ranges: impl Iterator<Item = CodeRange> + Clone,
-        ) -> Result<(), Error> {
-            // SAFETY: the caller guarantees every rounded-out range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache_ranges(g, ranges) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
-            // SAFETY: the caller guarantees both aliases are mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache_dual(&crate::arch::aarch64::geometry(), written, executed) };
-            Ok(())
-        }
+        pub(crate) use crate::os::ctr_el0::*;
 
         #[inline]
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {

@@ -50,6 +50,14 @@ cfg_table! {
     }
 }
 
+// The AArch64 `CTR_EL0` path, shared by every OS that allows it.
+#[cfg(all(
+    not(miri),
+    target_arch = "aarch64",
+    not(any(target_vendor = "apple", windows))
+))]
+pub(crate) mod ctr_el0;
+
 // The membarrier state machine runs on Linux, Android and FreeBSD, and is
 // tested on every Linux host whatever its architecture.
 #[cfg(all(

@@ -12,56 +12,12 @@
 //!   so it returns [`Error::Unsupported`] with no system call named
 //!   (`syscall: None`), except on x86, where nothing is needed.
 
-use crate::range::CodeRange;
 #[allow(unused_imports)] // which of these a target uses depends on its architecture
-use crate::{CacheGeometry, Error, FlushMechanism};
+use crate::{range::CodeRange, CacheGeometry, Error, FlushMechanism};
 
 cfg_table! {
     if #[cfg(target_arch = "aarch64")] {
-        #[inline]
-        pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
-            // SAFETY: the caller guarantees the range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache(&crate::arch::aarch64::geometry(), range) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_with(g: &CacheGeometry, range: CodeRange) -> Result<(), Error> {
-            // SAFETY: the caller guarantees the rounded-out range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache(g, range) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
-            Some(crate::arch::aarch64::geometry())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_ranges(
-            ranges: impl Iterator<Item = CodeRange> + Clone,
-        ) -> Result<(), Error> {
-            // SAFETY: the caller guarantees every range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache_ranges(&crate::arch::aarch64::geometry(), ranges) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_ranges_with(
-            g: &CacheGeometry,
-            ranges: impl Iterator<Item = CodeRange> + Clone,
-        ) -> Result<(), Error> {
-            // SAFETY: the caller guarantees every rounded-out range is mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache_ranges(g, ranges) };
-            Ok(())
-        }
-
-        #[inline]
-        pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
-            // SAFETY: the caller guarantees both aliases are mapped and readable.
-            unsafe { crate::arch::aarch64::clear_cache_dual(&crate::arch::aarch64::geometry(), written, executed) };
-            Ok(())
-        }
+        pub(crate) use crate::os::ctr_el0::*;
 
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
             Err(Error::NO_FACILITY)
