@@ -52,3 +52,31 @@ macro_rules! default_clear_cache_dual {
         }
     };
 }
+
+/// `clear_cache_with` and `clear_cache_ranges_with` (AArch64) for a backend
+/// that does not step by lines itself (the OS does, or nothing is done):
+/// the given geometry is ignored and the call is exactly the probed one.
+#[allow(unused_macros)] // used by the backends of some targets only
+macro_rules! given_geometry_ignored {
+    () => {
+        #[cfg(target_arch = "aarch64")]
+        #[inline]
+        pub(crate) unsafe fn clear_cache_with(
+            _g: &crate::CacheGeometry,
+            range: crate::range::CodeRange,
+        ) -> Result<(), crate::Error> {
+            // SAFETY: the caller guarantees the range is mapped and readable.
+            unsafe { clear_cache(range) }
+        }
+
+        #[cfg(target_arch = "aarch64")]
+        #[inline]
+        pub(crate) unsafe fn clear_cache_ranges_with(
+            _g: &crate::CacheGeometry,
+            ranges: impl Iterator<Item = crate::range::CodeRange> + Clone,
+        ) -> Result<(), crate::Error> {
+            // SAFETY: the caller guarantees every range is mapped and readable.
+            unsafe { clear_cache_ranges(ranges) }
+        }
+    };
+}

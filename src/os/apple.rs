@@ -41,15 +41,6 @@ pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
     Ok(())
 }
 
-/// Apple: the given geometry is ignored; libSystem knows this machine's
-/// lines and errata better than any geometry a caller can give.
-#[cfg(target_arch = "aarch64")]
-#[inline]
-pub(crate) unsafe fn clear_cache_with(_g: &CacheGeometry, range: CodeRange) -> Result<(), Error> {
-    // SAFETY: as `clear_cache`.
-    unsafe { clear_cache(range) }
-}
-
 #[inline(always)]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     crate::policy::fixed(FlushMechanism::LocalSyncRequired).map(drop)
@@ -102,7 +93,10 @@ default_clear_cache_ranges!();
 /// `sys_icache_invalidate` through the executed one, so that neither
 /// depends on the other alias sharing cache lines.
 #[inline]
-pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
+pub(crate) unsafe fn clear_cache_dual(
+    written: CodeRange,
+    executed: CodeRange,
+) -> Result<(), Error> {
     // SAFETY: the caller guarantees both aliases are mapped and readable;
     // neither function can fail.
     unsafe {
@@ -112,13 +106,4 @@ pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -
     Ok(())
 }
 
-/// The given geometry is ignored here, as in `clear_cache_with`.
-#[cfg(target_arch = "aarch64")]
-#[inline]
-pub(crate) unsafe fn clear_cache_ranges_with(
-    _g: &CacheGeometry,
-    ranges: impl Iterator<Item = CodeRange> + Clone,
-) -> Result<(), Error> {
-    // SAFETY: the caller guarantees every range is mapped and readable.
-    unsafe { clear_cache_ranges(ranges) }
-}
+given_geometry_ignored!();

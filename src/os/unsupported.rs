@@ -4,15 +4,10 @@
 //! rather than silently doing nothing on hardware that may need maintenance.
 
 use crate::range::CodeRange;
-#[allow(unused_imports)] // `CacheGeometry` only for `clear_cache_with`, on aarch64
+#[allow(unused_imports)]
 use crate::{CacheGeometry, Error, FlushMechanism};
 
 pub(crate) unsafe fn clear_cache(_range: CodeRange) -> Result<(), Error> {
-    Err(Error::NO_FACILITY)
-}
-
-#[cfg(target_arch = "aarch64")]
-pub(crate) unsafe fn clear_cache_with(_g: &CacheGeometry, _range: CodeRange) -> Result<(), Error> {
     Err(Error::NO_FACILITY)
 }
 
@@ -31,13 +26,4 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
 default_clear_cache_ranges!();
 default_clear_cache_dual!();
 
-/// The given geometry is ignored here, as in `clear_cache_with`.
-#[cfg(target_arch = "aarch64")]
-#[inline]
-pub(crate) unsafe fn clear_cache_ranges_with(
-    _g: &CacheGeometry,
-    ranges: impl Iterator<Item = CodeRange> + Clone,
-) -> Result<(), Error> {
-    // SAFETY: the caller guarantees every range is mapped and readable.
-    unsafe { clear_cache_ranges(ranges) }
-}
+given_geometry_ignored!();

@@ -47,14 +47,6 @@ pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
     Ok(())
 }
 
-/// Windows: the given geometry is ignored; the kernel does the maintenance.
-#[cfg(target_arch = "aarch64")]
-#[inline]
-pub(crate) unsafe fn clear_cache_with(_g: &CacheGeometry, range: CodeRange) -> Result<(), Error> {
-    // SAFETY: as `clear_cache`.
-    unsafe { clear_cache(range) }
-}
-
 #[inline]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     // Strict refuses both: neither is documented as serialising.
@@ -86,13 +78,4 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
 default_clear_cache_ranges!();
 default_clear_cache_dual!();
 
-/// The given geometry is ignored here, as in `clear_cache_with`.
-#[cfg(target_arch = "aarch64")]
-#[inline]
-pub(crate) unsafe fn clear_cache_ranges_with(
-    _g: &CacheGeometry,
-    ranges: impl Iterator<Item = CodeRange> + Clone,
-) -> Result<(), Error> {
-    // SAFETY: the caller guarantees every range is mapped and readable.
-    unsafe { clear_cache_ranges(ranges) }
-}
+given_geometry_ignored!();
