@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
-"""Count what clear_cache and pipeline_flush_mt execute, under QEMU.
+"""Count what clear_cache, clear_cache_ranges, clear_cache_dual,
+pipeline_flush_local, init and pipeline_flush_mt execute, under QEMU.
 
 QEMU keeps its own translated code coherent, so running JIT code under it
 cannot show a missing DC or IC. This script counts instead:
 
 1. Maintenance instructions, per window of examples/count_driver.rs, with the
-   TCG plugin tests/qemu/insn_count.c (classified by encoding).
-2. The address every DC CVAU / IC IVAU received, from QEMU's register log
-   (-singlestep -d cpu -dfilter on exactly those instructions).
+   TCG plugin tests/qemu/insn_count.c (classified by encoding), and every
+   instruction executed between a window's markers (`insns`).
+2. The address every DC CVAU / IC IVAU received, and the order in which the
+   DC, IC, DSB ISH and ISB ran, from QEMU's register log (-singlestep -d cpu
+   -dfilter on exactly those instructions).
 3. System calls, from QEMU's -strace log.
 
-Every window is checked against an independent model (below, byte by byte),
-and the figures the issue fixes are checked as constants. The last line is
-"N passed, N failed"; the exit status is non-zero on any failure.
+Every window is checked against an independent model (below, byte by byte,
+from the crate's documented sequences), and the figures the issues fix are
+checked as constants. The last line is "N passed, N failed"; the exit status
+is non-zero on any failure.
+
+AArch64 runs once per QEMU_CPU given; riscv64 (FENCE.I of
+pipeline_flush_local, and its syscalls) runs once after them, with QEMU's
+default riscv64 CPU, whatever the arguments.
 
 Usage: .ci/qemu-counts.py [QEMU_CPU ...]   (default: cortex-a53 a64fx max)
 """
@@ -23,22 +31,66 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = "aarch64-unknown-linux-gnu"
-QEMU = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
-DRIVER = os.path.join(ROOT, "target", TARGET, "release", "examples", "count_driver")
-PLUGIN = os.path.join(ROOT, "target", "qemu-plugin", "libinsn_count.so")
-
-# Per QEMU model: (dc, ic, dsb, isb) for clear_cache of an aligned 4 KiB range.
-FIXED = {
-    "cortex-a53": (64, 64, 2, 1),
-    "a64fx": (16, 16, 2, 1),
-    "max": (128, 128, 2, 1),
+ARCHES = {
+    # arch: (rust target, qemu command)
+    "aarch64": ("aarch64-unknown-linux-gnu", ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]),
+    "riscv64": ("riscv64gc-unknown-linux-gnu", ["qemu-riscv64", "-L", "/usr/riscv64-linux-gnu"]),
 }
-# Given geometries, any model: window name -> (dc, ic, dsb, isb).
+PLUGIN = os.path.join(ROOT, "target", "qemu-plugin", "libinsn_count.so")
+KINDS = ("dc", "ic", "dsb", "isb", "fencei")
+
+
+def driver(arch):
+    return os.path.join(ROOT, "target", ARCHES[arch][0], "release", "examples", "count_driver")
+
+
+# Per QEMU model and window: (dc, ic, dsb, isb) as the issues state them.
+FIXED = {
+    "cortex-a53": {  # 64-byte lines
+        "probed-4k-aligned": (64, 64, 2, 1),
+        "ranges-16x256": (64, 64, 2, 1),
+        "separate-16x256": (64, 64, 32, 16),
+        "ranges-overlap": (5, 5, 2, 1),
+        "ranges-unsorted": (3, 3, 2, 1),
+        "dual-4k": (64, 64, 2, 1),
+    },
+    "a64fx": {  # 256-byte lines
+        "probed-4k-aligned": (16, 16, 2, 1),
+        "ranges-16x256": (16, 16, 2, 1),
+        "separate-16x256": (16, 16, 32, 16),
+        "ranges-overlap": (2, 2, 2, 1),
+        "ranges-unsorted": (3, 3, 2, 1),
+        "dual-4k": (16, 16, 2, 1),
+    },
+    "max": {  # 32-byte lines
+        "probed-4k-aligned": (128, 128, 2, 1),
+        "ranges-16x256": (128, 128, 2, 1),
+        "separate-16x256": (128, 128, 32, 16),
+        "ranges-overlap": (12, 12, 2, 1),
+        "ranges-unsorted": (5, 5, 2, 1),
+        "dual-4k": (128, 128, 2, 1),
+    },
+}
+# Given geometries, or no maintenance at all, any model: window -> (dc, ic, dsb, isb).
 FIXED_GIVEN = {
     "idc-dic-4k": (0, 0, 1, 1),
     "idc-4k": (0, 64, 2, 1),
+    "ranges-idc-dic-16x256": (0, 0, 1, 1),
+    "ranges-idc-16x256": (0, 64, 2, 1),
+    "ranges-dic-16x256": (64, 0, 1, 1),
+    "ranges-d64-i128-overlap": (5, 3, 2, 1),
+    "ranges-none": (0, 0, 0, 0),
+    "ranges-all-empty": (0, 0, 0, 0),
+    "ranges-one-wraps": (0, 0, 0, 0),
+    "dual-0-bytes": (0, 0, 0, 0),
+    "empty": (0, 0, 0, 0),
+    "local-sync": (0, 0, 0, 1),
+    "local-sync-x3": (0, 0, 0, 3),
 }
+FIXED_RISCV = {"empty": 0, "local-sync": 1, "local-sync-x3": 3}  # window -> fence.i
+# Windows that must execute exactly this many instructions between the
+# markers (the plugin counts neither marker): nothing but the call itself.
+FIXED_INSNS = {"empty": 0, "local-sync": 1, "local-sync-x3": 3}
 
 passed = failed = 0
 
@@ -56,23 +108,99 @@ def run(cmd, env=None, **kw):
     return subprocess.run(cmd, check=True, env=env, text=True, capture_output=True, **kw)
 
 
-def model(ptr, length, ctr):
-    """The reference: (D line addresses, I line addresses, dsb, isb)."""
-    if length == 0 or ptr + length > 1 << 64:
-        return [], [], 0, 0
-    d_line, i_line = 4 << ((ctr >> 16) & 0xF), 4 << (ctr & 0xF)
+# --- The model --------------------------------------------------------------
+# A window's calls become the list of maintenance events they must execute,
+# in order: ("dc", address), ("ic", address), ("dsb", None), ("isb", None),
+# ("fencei", None).
+
+
+def wraps(ptr, length):
+    return length != 0 and ptr + length > 1 << 64
+
+
+def lines(ptr, length, size):
+    """Every size-byte line holding a byte of [ptr, ptr + length), ascending."""
+    return sorted({(ptr + i) & ~(size - 1) for i in range(length)})
+
+
+def maintenance(ctr, d_lines, i_lines):
+    """The documented AArch64 sequence for these D and I lines."""
     idc, dic = bool(ctr >> 28 & 1), bool(ctr >> 29 & 1)
+    events = [] if idc else [("dc", a) for a in d_lines]
+    events.append(("dsb", None))
+    if not dic:
+        events += [("ic", a) for a in i_lines] + [("dsb", None)]
+    return events + [("isb", None)]
 
-    def lines(size):
-        return sorted({(ptr + i) & ~(size - 1) for i in range(length)})
 
-    d = [] if idc else lines(d_line)
-    i = [] if dic else lines(i_line)
-    return d, i, 1 if dic else 2, 1
+def line_sizes(ctr):
+    return 4 << ((ctr >> 16) & 0xF), 4 << (ctr & 0xF)
+
+
+def model_op(op, ctr, arch):
+    kind, _, args = op.partition(":")
+    if kind == "l":  # pipeline_flush_local
+        return [("isb" if arch == "aarch64" else "fencei", None)]
+    d_line, i_line = line_sizes(ctr)
+    if kind == "c":  # clear_cache: nothing for 0 bytes or a wrapping range
+        ptr, length = (int(v, 0) for v in args.split(":"))
+        if length == 0 or wraps(ptr, length):
+            return []
+        return maintenance(ctr, lines(ptr, length, d_line), lines(ptr, length, i_line))
+    if kind == "b":  # clear_cache_ranges: one sequence; consecutive repeats once
+        ranges = [tuple(int(v, 0) for v in r.split(":")) for r in args.split(",") if r]
+        if any(wraps(p, n) for p, n in ranges):
+            return []
+        ranges = [(p, n) for p, n in ranges if n]
+        if not ranges:
+            return []
+
+        def visits(size):
+            out = []
+            for p, n in ranges:
+                for a in lines(p, n, size):
+                    if not out or out[-1] != a:
+                        out.append(a)
+            return out
+
+        return maintenance(ctr, visits(d_line), visits(i_line))
+    if kind == "d":  # clear_cache_dual: D lines of written, I lines of executed
+        w, x, length = (int(v, 0) for v in args.split(":"))
+        if length == 0 or wraps(w, length) or wraps(x, length):
+            return []
+        return maintenance(ctr, lines(w, length, d_line), lines(x, length, i_line))
+    raise ValueError(f"unknown call {op}")
+
+
+def model(ops, ctr, arch):
+    return [e for op in ops for e in model_op(op, ctr, arch)]
+
+
+def counts_of(events):
+    return tuple(sum(k == kind for k, _ in events) for kind in KINDS)
+
+
+# --- Running the driver -----------------------------------------------------
+
+
+def parse_windows(stdout):
+    """The driver's window lines: (name, CTR_EL0 or None, [call, ...])."""
+    out = []
+    for line in stdout.splitlines():
+        name, ctr, *ops = line.split()
+        out.append((name, None if ctr == "-" else int(ctr, 16), ops))
+    return out
+
+
+def parse_counts(path):
+    with open(path) as f:
+        return [{k: int(v) for k, v in (kv.split("=") for kv in l.split()[2:])}
+                for l in f.read().splitlines()]
 
 
 def parse_cpu_log(path, sites):
-    """The register each DC/IC received, split into windows by the markers."""
+    """The maintenance events of each window, in order, with the register
+    each DC/IC received, split into windows by the markers."""
     windows, current = [], None
     pc_re = re.compile(r"PC=([0-9a-f]+)")
     reg_re = re.compile(r"X(\d\d)=([0-9a-f]+)")
@@ -83,78 +211,229 @@ def parse_cpu_log(path, sites):
         pc = int(pc_re.match("PC=" + block).group(1), 16)
         kind, reg = sites.get(pc, (None, None))
         if kind == "start":
-            current = ([], [])
+            current = []
         elif kind == "end":
             windows.append(current)
             current = None
         elif kind in ("dc", "ic") and current is not None:
             regs = {int(n): int(v, 16) for n, v in reg_re.findall(block)}
-            current[0 if kind == "dc" else 1].append(regs[reg])
+            current.append((kind, regs[reg]))
+        elif kind in ("dsb", "isb") and current is not None:
+            current.append((kind, None))
     return windows
+
+
+def hexes(addrs):
+    return [hex(a) for a in addrs[:4]] + (["..."] if len(addrs) > 4 else [])
+
+
+def differ(got, want):
+    """Where two address lists first differ, for a failure message."""
+    i = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+    at = lambda l: hex(l[i]) if i < len(l) else "nothing"
+    return f"{len(got)} logged, model {len(want)}; first difference at #{i}: {at(got)}, model {at(want)}"
+
+
+def summary(ops):
+    """A short description of a window's calls, for the table."""
+    if not ops:
+        return "-"
+    kinds = {op[0] for op in ops}
+    if len(ops) == 1 and ops[0][0] == "c":
+        ptr, length = ops[0][2:].split(":")
+        return f"clear {ptr}+{length}"
+    if len(ops) == 1 and ops[0][0] == "b":
+        n = len([r for r in ops[0][2:].split(",") if r])
+        return f"ranges x{n}"
+    if len(ops) == 1 and ops[0][0] == "d":
+        w, x, length = ops[0][2:].split(":")
+        return f"dual {w}/{x[-4:]}+{length}"
+    name = {"c": "clear", "l": "local"}.get(ops[0][0], ops[0][0])
+    return f"{name} x{len(ops)}" if len(kinds) == 1 else " ".join(ops)
+
+
+def dual_aliases(name, ops, ctr, d_addrs, i_addrs, cpu):
+    """Every DC on a line of the written alias, every IC on one of the
+    executed alias, and the two aliases' lines disjoint."""
+    w, x, length = (int(v, 0) for v in ops[0][2:].split(":"))
+    d_line, i_line = line_sizes(ctr)
+    rw = (w & ~(d_line - 1), (w + length - 1) | (d_line - 1))
+    rx = (x & ~(i_line - 1), (x + length - 1) | (i_line - 1))
+    check(rw[1] < rx[0] or rx[1] < rw[0], f"{cpu} {name}: the aliases' lines overlap")
+    check(all(rw[0] <= a <= rw[1] for a in d_addrs) and d_addrs,
+          f"{cpu} {name}: DC outside the written alias {rw[0]:#x}..{rw[1]:#x}: {hexes(d_addrs)}")
+    check(all(rx[0] <= a <= rx[1] for a in i_addrs) and i_addrs,
+          f"{cpu} {name}: IC outside the executed alias {rx[0]:#x}..{rx[1]:#x}: {hexes(i_addrs)}")
 
 
 def instruction_counts(cpu):
     env = dict(os.environ, QEMU_CPU=cpu)
+    qemu, exe = ARCHES["aarch64"][1], driver("aarch64")
     sites = {}
-    for line in run(QEMU + [DRIVER, "sites"], env).stdout.splitlines():
+    for line in run(qemu + [exe, "sites"], env).stdout.splitlines():
         kind, addr, reg = line.split()
         sites[int(addr, 16)] = (kind, int(reg[1:]))
-    check(sum(k == "dc" for k, _ in sites.values()) > 0, f"{cpu}: found DC CVAU sites")
+    for kind in ("dc", "ic", "dsb", "isb", "start", "end"):
+        check(any(k == kind for k, _ in sites.values()), f"{cpu}: found {kind} sites")
     dfilter = ",".join(f"{a:#x}+4" for a in sites)
     with tempfile.TemporaryDirectory() as tmp:
         counts_file, log = os.path.join(tmp, "counts"), os.path.join(tmp, "cpu.log")
-        plugin = PLUGIN
-        out = run(QEMU + ["-plugin", f"{plugin},out={counts_file}", "-singlestep",
+        out = run(qemu + ["-plugin", f"{PLUGIN},out={counts_file}", "-singlestep",
                           "-d", "cpu,nochain", "-dfilter", dfilter, "-D", log,
-                          DRIVER, "windows"], env).stdout.splitlines()
-        with open(counts_file) as f:
-            counts = [dict(kv.split("=") for kv in l.split()[2:]) for l in f.read().splitlines()]
-        addresses = parse_cpu_log(log, sites)
-    check(len(out) == len(counts) == len(addresses),
-          f"{cpu}: {len(out)} windows, {len(counts)} counted, {len(addresses)} logged")
+                          exe, "windows"], env).stdout
+        windows, counts = parse_windows(out), parse_counts(counts_file)
+        logged = parse_cpu_log(log, sites)
+    check(len(windows) == len(counts) == len(logged),
+          f"{cpu}: {len(windows)} windows, {len(counts)} counted, {len(logged)} logged")
+    names = {name for name, _, _ in windows}
+    for name in list(FIXED.get(cpu, {})) + list(FIXED_GIVEN):
+        check(name in names, f"{cpu}: window {name} ran")
     print(f"{cpu}:")
-    print(f"  {'window':<24} {'start':>14} {'len':>5} {'CTR_EL0':>10}   dc   ic  dsb  isb  addresses")
-    for desc, c, (d_addrs, i_addrs) in zip(out, counts, addresses):
-        name, ptr, length, ctr = desc.split()
-        ptr, length, ctr = int(ptr, 16), int(length), int(ctr, 16)
-        d, i, dsb, isb = model(ptr, length, ctr)
-        got = (int(c["dc"]), int(c["ic"]), int(c["dsb"]), int(c["isb"]))
-        want = (len(d), len(i), dsb, isb)
-        check(got == want, f"{cpu} {name}: counts {got}, model {want}")
-        check(d_addrs == d, f"{cpu} {name}: DC addresses {[hex(a) for a in d_addrs[:4]]}..., model {[hex(a) for a in d[:4]]}...")
-        check(i_addrs == i, f"{cpu} {name}: IC addresses {[hex(a) for a in i_addrs[:4]]}..., model {[hex(a) for a in i[:4]]}...")
-        if name == "probed-4k-aligned" and cpu in FIXED:
-            check(got == FIXED[cpu], f"{cpu} {name}: {got}, the issue says {FIXED[cpu]}")
+    print(f"  {'window':<24} {'calls':<30} {'CTR_EL0':>10}   dc   ic  dsb  isb insns  sequence")
+    for (name, ctr, ops), c, events in zip(windows, counts, logged):
+        want_events = model(ops, ctr, "aarch64")
+        want = counts_of(want_events)
+        got = tuple(c[k] for k in KINDS)
+        check(got == want, f"{cpu} {name}: counts {got}, model {want} (dc, ic, dsb, isb, fence.i)")
+        d_addrs = [a for k, a in events if k == "dc"]
+        i_addrs = [a for k, a in events if k == "ic"]
+        want_d = [a for k, a in want_events if k == "dc"]
+        want_i = [a for k, a in want_events if k == "ic"]
+        check(d_addrs == want_d, f"{cpu} {name}: DC addresses: {differ(d_addrs, want_d)}")
+        check(i_addrs == want_i, f"{cpu} {name}: IC addresses: {differ(i_addrs, want_i)}")
+        order = compress([k for k, _ in events])
+        want_order = compress([k for k, _ in want_events])
+        check(events == want_events,
+              f"{cpu} {name}: executed in the order {order[:80]}, model {want_order[:80]}"
+              if order != want_order else f"{cpu} {name}: executed in the model's order, at other addresses")
+        if name in FIXED.get(cpu, {}):
+            check(got[:4] == FIXED[cpu][name], f"{cpu} {name}: {got[:4]}, the issue says {FIXED[cpu][name]}")
         if name in FIXED_GIVEN:
-            check(got == FIXED_GIVEN[name], f"{cpu} {name}: {got}, the issue says {FIXED_GIVEN[name]}")
-        ok = "ok" if d_addrs == d and i_addrs == i else "WRONG"
-        print(f"  {name:<24} {ptr:>#14x} {length:>5} {ctr:>#10x} {got[0]:>4} {got[1]:>4} {got[2]:>4} {got[3]:>4}  {ok}")
+            check(got[:4] == FIXED_GIVEN[name], f"{cpu} {name}: {got[:4]}, the issue says {FIXED_GIVEN[name]}")
+        if name in FIXED_INSNS:
+            check(c["insns"] == FIXED_INSNS[name],
+                  f"{cpu} {name}: {c['insns']} instructions in the window, want exactly {FIXED_INSNS[name]}")
+        if ops and ops[0].startswith("d:") and model(ops, ctr, "aarch64"):
+            dual_aliases(name, ops, ctr, d_addrs, i_addrs, cpu)
+        ok = "ok" if events == want_events else "WRONG"
+        print(f"  {name:<24} {summary(ops):<30} {ctr:>#10x} {got[0]:>4} {got[1]:>4} {got[2]:>4} "
+              f"{got[3]:>4} {c['insns']:>5}  {ok}")
 
 
-def syscalls(args, cpu):
-    """The system-call names QEMU's -strace logged for the driver."""
-    env = dict(os.environ, QEMU_CPU=cpu)
-    err = run(QEMU + ["-strace", DRIVER] + args, env).stderr
-    return re.findall(r"^\d+ (\w+)\(", err, re.M)
+def compress(kinds):
+    """["dc", "dc", "dsb"] -> "dc*2 dsb": a readable event order."""
+    out = []
+    for k in kinds:
+        if out and out[-1][0] == k:
+            out[-1][1] += 1
+        else:
+            out.append([k, 1])
+    return " ".join(str(k) if n == 1 else f"{k}*{n}" for k, n in out) or "nothing"
+
+
+def riscv_counts():
+    qemu, exe = ARCHES["riscv64"][1], driver("riscv64")
+    env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
+    with tempfile.TemporaryDirectory() as tmp:
+        counts_file = os.path.join(tmp, "counts")
+        out = run(qemu + ["-plugin", f"{PLUGIN},out={counts_file}", exe, "windows"], env).stdout
+        windows, counts = parse_windows(out), parse_counts(counts_file)
+    check(len(windows) == len(counts), f"riscv64: {len(windows)} windows, {len(counts)} counted")
+    names = {name for name, _, _ in windows}
+    for name in FIXED_RISCV:
+        check(name in names, f"riscv64: window {name} ran")
+    print("riscv64:")
+    print(f"  {'window':<24} {'calls':<30} fence.i insns")
+    for (name, _, ops), c in zip(windows, counts):
+        want = counts_of(model(ops, None, "riscv64"))
+        got = tuple(c[k] for k in KINDS)
+        check(got == want, f"riscv64 {name}: counts {got}, model {want} (dc, ic, dsb, isb, fence.i)")
+        if name in FIXED_RISCV:
+            check(got[4] == FIXED_RISCV[name], f"riscv64 {name}: {got[4]} fence.i, want {FIXED_RISCV[name]}")
+        if name in FIXED_INSNS:
+            check(c["insns"] == FIXED_INSNS[name],
+                  f"riscv64 {name}: {c['insns']} instructions in the window, want exactly {FIXED_INSNS[name]}")
+        print(f"  {name:<24} {summary(ops):<30} {got[4]:>7} {c['insns']:>5}")
+
+
+# --- System calls -----------------------------------------------------------
+
+STRACE_RE = re.compile(r"^\d+ (\w+)\(([^)]*)\)(?: = (\S+))?", re.M)
+
+
+def strace(arch, args, cpu=None):
+    """The driver's stdout, and the (name, arguments, result) of every
+    system call QEMU's -strace logged for it."""
+    env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
+    if cpu:
+        env["QEMU_CPU"] = cpu
+    r = run(ARCHES[arch][1] + ["-strace", driver(arch)] + args, env)
+    return r.stdout, [(n, a.split(","), ret) for n, a, ret in STRACE_RE.findall(r.stderr)]
+
+
+def names(calls):
+    return [n for n, _, _ in calls]
+
+
+def membarriers(calls):
+    """(cmd, flags, result) of each membarrier call."""
+    return [(int(a[0]), int(a[1]), ret) for n, a, ret in calls if n == "membarrier"]
+
+
+def reported(stdout):
+    return [int(v) for v in re.findall(r"^init syscalls=(\d+)$", stdout, re.M)]
 
 
 def syscall_counts(cpu):
     for n in (1, 10, 100):
-        calls = syscalls(["flush", str(n)], cpu)
-        mb = calls.count("membarrier")
+        mb = names(strace("aarch64", ["flush", str(n)], cpu)[1]).count("membarrier")
         print(f"{cpu}: pipeline_flush_mt x{n}: {mb} membarrier calls")
         check(n <= mb <= n + 1, f"{cpu}: {n} flushes made {mb} membarrier calls (want {n}..={n + 1})")
-    base, many = syscalls(["clear", "0"], cpu), syscalls(["clear", "1000"], cpu)
+    base, many = strace("aarch64", ["clear", "0"], cpu)[1], strace("aarch64", ["clear", "1000"], cpu)[1]
     print(f"{cpu}: clear_cache x1000: {len(many) - len(base)} extra syscalls")
-    check(base == many, f"{cpu}: clear_cache made syscalls: {len(many) - len(base)}")
+    check(names(base) == names(many), f"{cpu}: clear_cache made syscalls: {len(many) - len(base)}")
+
+    # init(), then 10 flushes: the registration once, first, then one
+    # PRIVATE_EXPEDITED_SYNC_CORE per flush.
+    out, calls = strace("aarch64", ["init-flush", "10"], cpu)
+    mb = membarriers(calls)
+    cmds = [cmd for cmd, _, _ in mb]
+    print(f"{cpu}: init + pipeline_flush_mt x10: {len(mb)} membarrier calls, commands {compress(cmds)}")
+    check(len(mb) == 11, f"{cpu}: init + 10 flushes made {len(mb)} membarrier calls (want 11)")
+    check(cmds.count(64) == 1 and cmds[:1] == [64],
+          f"{cpu}: init + 10 flushes: registrations (64) {cmds.count(64)}, first command {cmds[:1]} (want 1, first)")
+    check(cmds[1:] == [32] * 10, f"{cpu}: init + 10 flushes: commands after the registration {cmds[1:]} (want 32 x10)")
+    check(all(flags == 0 and ret == "0" for _, flags, ret in mb),
+          f"{cpu}: init + 10 flushes: flags and results {[(f, r) for _, f, r in mb]} (want 0, 0)")
+    check(reported(out) == [1], f"{cpu}: init's report says syscalls={reported(out)} (want [1])")
+
+    # init() twice: the second makes no call, and its report says so.
+    out, calls = strace("aarch64", ["init-twice"], cpu)
+    mb = membarriers(calls)
+    print(f"{cpu}: init x2: {len(mb)} membarrier calls, reports say syscalls={reported(out)}")
+    check([cmd for cmd, _, _ in mb] == [64], f"{cpu}: init twice: membarrier commands {mb} (want one, 64)")
+    check(reported(out) == [1, 0], f"{cpu}: init twice: reports say syscalls={reported(out)} (want [1, 0])")
+
+    local_syscalls("aarch64", cpu)
+
+
+def local_syscalls(arch, cpu=None):
+    """pipeline_flush_local x1000: exactly the system calls of doing nothing."""
+    label = cpu or arch
+    base = strace(arch, ["baseline"], cpu)[1]
+    many = strace(arch, ["local", "1000"], cpu)[1]
+    print(f"{label}: pipeline_flush_local x1000: {len(many) - len(base)} extra syscalls")
+    check(names(base) == names(many),
+          f"{label}: pipeline_flush_local x1000 made syscalls: {len(base)} at baseline, {len(many)} with")
 
 
 def build():
     os.makedirs(os.path.dirname(PLUGIN), exist_ok=True)
     subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o", PLUGIN,
                     os.path.join(ROOT, "tests", "qemu", "insn_count.c")], check=True)
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--target", TARGET,
-                    "--example", "count_driver"], check=True, cwd=ROOT)
+    for target, _ in ARCHES.values():
+        subprocess.run(["cargo", "build", "--quiet", "--release", "--target", target,
+                        "--example", "count_driver"], check=True, cwd=ROOT)
 
 
 def main():
@@ -163,6 +442,8 @@ def main():
     for cpu in cpus:
         instruction_counts(cpu)
         syscall_counts(cpu)
+    riscv_counts()
+    local_syscalls("riscv64")
     print(f"qemu-counts: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

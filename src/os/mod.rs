@@ -18,7 +18,7 @@
 //! | `apple` | macOS, iOS, tvOS, watchOS, visionOS |
 //! | `linux` | Linux and Android |
 //! | `bsd` | FreeBSD, NetBSD, OpenBSD |
-//! | `none` | bare metal (`target_os = "none"`) |
+//! | `none` | bare metal (`target_os = "none"`) and UEFI |
 //! | `coherent` | x86, x86_64 and s390x on any other OS |
 //! | `unsupported` | everything else: [`Error::Unsupported`](crate::Error::Unsupported) |
 
@@ -38,7 +38,7 @@ cfg_table! {
     } else if #[cfg(any(target_os = "freebsd", target_os = "netbsd", target_os = "openbsd"))] {
         pub(crate) mod bsd;
         pub(crate) use bsd as imp;
-    } else if #[cfg(target_os = "none")] {
+    } else if #[cfg(any(target_os = "none", target_os = "uefi"))] {
         pub(crate) mod none;
         pub(crate) use none as imp;
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x"))] {

@@ -20,7 +20,11 @@
  * Output, one line per window, to the file named by the plugin argument
  * `out=PATH` (default: stderr):
  *
- *   window N dc=.. ic=.. dsb=.. isb=.. fencei=..
+ *   window N dc=.. ic=.. dsb=.. isb=.. fencei=.. insns=..
+ *
+ * `insns` is every instruction executed strictly between the two markers
+ * (an inline counter on every instruction except the markers themselves), so
+ * a window that should hold a single instruction can be proved to.
  *
  * Debian ships no qemu-plugin.h, so the few declarations used are below.
  * Build: gcc -shared -fPIC -O2 -o libinsn_count.so insn_count.c
@@ -46,6 +50,9 @@ size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
                                             qemu_plugin_vcpu_udata_cb_t cb,
                                             enum qemu_plugin_cb_flags flags, void *userdata);
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
+                                                enum qemu_plugin_op op, void *ptr, uint64_t imm);
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 
@@ -55,6 +62,8 @@ enum kind { DC, IC, DSB, ISB, FENCEI, START, END, KINDS };
 static const char *const names[] = { "dc", "ic", "dsb", "isb", "fencei" };
 
 static unsigned long counts[KINDS];
+static uint64_t executed;      /* every non-marker instruction, ever (inline) */
+static uint64_t executed_at_start;
 static int counting;
 static int window;
 static FILE *out;
@@ -79,13 +88,14 @@ static void on_exec(unsigned int vcpu, void *udata)
     (void)vcpu;
     if (k == START) {
         memset(counts, 0, sizeof counts);
+        executed_at_start = executed;
         counting = 1;
     } else if (k == END) {
         if (!counting) return;
         counting = 0;
         fprintf(out, "window %d", window++);
         for (int i = 0; i < START; i++) fprintf(out, " %s=%lu", names[i], counts[i]);
-        fprintf(out, "\n");
+        fprintf(out, " insns=%llu\n", (unsigned long long)(executed - executed_at_start));
         fflush(out);
     } else if (counting) {
         counts[k]++;
@@ -102,6 +112,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         uint32_t w = 0;
         if (size == 4) memcpy(&w, qemu_plugin_insn_data(insn), 4); /* little-endian guests */
         int k = classify(w, size);
+        if (k != START && k != END)
+            qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                       &executed, 1);
         if (k >= 0)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_exec, QEMU_PLUGIN_CB_NO_REGS,
                                                    (void *)(uintptr_t)k);
