@@ -151,12 +151,12 @@ listing_clear_cache_ranges:
     neg x11, x11
     cmp x11, x10
     b.cs <+0x2c>                        // -> Err(RangeWraps), before any maintenance
-    b <+0x1e4>
+    b <+0x1dc>
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
     ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
-    cbz x0, <+0x200>
-    cbz x20, <+0x1e4>
+    cbz x0, <+0x1f8>
+    cbz x20, <+0x1dc>
     add x8, x19, #0x8
     ldr x9, [x8]
     cbz x9, <+0x8c>
@@ -167,87 +167,85 @@ listing_clear_cache_ranges:
     subs x23, x23, #0x10
     add x8, x8, #0x10
     b.ne <+0x74>
-    b <+0x1e4>
-    tbnz w0, #28, <+0x13c>              // CTR_EL0.IDC: skip the DC loop
-    ubfx x11, x0, #16, #4               // DminLine: D line = 4 << field
+    b <+0x1dc>
+    tbnz w0, #28, <+0x138>              // CTR_EL0.IDC: skip the DC loop
+    ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
     mov w8, #0x4
-    mov w9, wzr
-    mov x12, x19
-    lsl x8, x8, x11
-    add x11, x11, #0x2
-    neg x10, x8
-    b <+0x100>
-    cmp x13, x16
-    sub x14, x14, #0x1
-    cset w15, eq
-    and w17, w9, w15
-    add x15, x16, x8
-    mov w9, #0x1
-    tbz w17, #0, <+0xec>
-    tbz w9, #0, <+0x100>
-    cbz x14, <+0x100>
-    mov x16, x15
-    b <+0xc0>
-    dc cvau, x16                        // clean one D line to PoU (4 instructions per line with the loop)
-    mov x13, x16
-    tbnz w9, #0, <+0xe0>
-    b <+0x100>
-    add x12, x12, #0x10
-    cmp x12, x22
-    b.eq <+0x13c>
-    ldr x15, [x12, #8]
-    cbz x15, <+0xfc>
-    ldr x14, [x12]
+    mov w13, #0x1
+    mov x11, x19
+    lsl x8, x8, x10
+    add x10, x10, #0x2
+    neg x9, x8
+    b <+0xcc>
+    add x11, x11, #0x10
+    cmp x11, x22
+    b.eq <+0x138>
+    ldr x15, [x11, #8]
+    cbz x15, <+0xc0>
+    ldr x12, [x11]
     sub x15, x15, #0x1
-    adds x15, x15, x14                  // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0xfc>                        // -> Err(RangeWraps), before any maintenance
-    and x15, x15, x10
-    and x16, x14, x10
-    add x12, x12, #0x10
-    sub x14, x15, x16
-    lsr x14, x14, x11
-    add x14, x14, #0x1
-    b <+0xc0>
+    adds x16, x15, x12                  // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xc0>                        // -> Err(RangeWraps), before any maintenance
+    and x15, x12, x9
+    and x12, x16, x9
+    cmp x14, x15
+    sub x16, x12, x15
+    cset w17, ne
+    lsr x16, x16, x10
+    orr w13, w13, w17
+    tbz w13, #0, <+0x10c>
+    add x16, x16, #0x1
+    b <+0x114>
+    cbz x16, <+0x124>
+    add x15, x14, x8
+    dc cvau, x15                        // clean one D line to PoU (4 instructions per line with the loop)
+    subs x16, x16, #0x1
+    add x15, x15, x8
+    b.ne <+0x114>
+    add x11, x11, #0x10
+    mov w13, wzr
+    mov x14, x12
+    cmp x11, x22
+    b.ne <+0xcc>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w0, #29, <+0x1e0>              // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x11, x0, #0xf                   // IminLine: I line = 4 << field
+    tbnz w0, #29, <+0x1d8>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x10, x0, #0xf                   // IminLine: I line = 4 << field
     mov w8, #0x4
-    mov w9, wzr
-    lsl x8, x8, x11
-    add x11, x11, #0x2
-    neg x10, x8
-    b <+0x1a0>
-    cmp x12, x14
-    sub x13, x13, #0x1
-    cset w15, eq
-    and w16, w9, w15
-    add x15, x8, x14
-    mov w9, #0x1
-    tbz w16, #0, <+0x18c>
-    tbz w9, #0, <+0x1a0>
-    cbz x13, <+0x1a0>
-    mov x14, x15
-    b <+0x160>
-    ic ivau, x14                        // invalidate one I line to PoU, broadcast to every core
-    mov x12, x14
-    tbnz w9, #0, <+0x180>
-    b <+0x1a0>
+    mov w12, #0x1
+    lsl x8, x8, x10
+    add x10, x10, #0x2
+    neg x9, x8
+    b <+0x168>
     add x19, x19, #0x10
     cmp x19, x22
-    b.eq <+0x1dc>
+    b.eq <+0x1d4>
     ldr x14, [x19, #8]
-    cbz x14, <+0x19c>
-    ldr x13, [x19]
+    cbz x14, <+0x15c>
+    ldr x11, [x19]
     sub x14, x14, #0x1
-    adds x14, x14, x13                  // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0x19c>                       // -> Err(RangeWraps), before any maintenance
-    and x15, x14, x10
-    and x14, x13, x10
+    adds x15, x14, x11                  // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0x15c>                       // -> Err(RangeWraps), before any maintenance
+    and x14, x11, x9
+    and x11, x15, x9
+    cmp x13, x14
+    sub x15, x11, x14
+    cset w16, ne
+    lsr x15, x15, x10
+    orr w12, w12, w16
+    tbz w12, #0, <+0x1a8>
+    add x15, x15, #0x1
+    b <+0x1b0>
+    cbz x15, <+0x1c0>
+    add x14, x13, x8
+    ic ivau, x14                        // invalidate one I line to PoU, broadcast to every core
+    subs x15, x15, #0x1
+    add x14, x14, x8
+    b.ne <+0x1b0>
     add x19, x19, #0x10
-    sub x13, x15, x14
-    lsr x13, x13, x11
-    add x13, x13, #0x1
-    b <+0x160>
+    mov w12, wzr
+    mov x13, x11
+    cmp x19, x22
+    b.ne <+0x168>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
     isb                                 // discard this core's prefetched instructions
     cmp x21, #0x0

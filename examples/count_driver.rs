@@ -295,7 +295,7 @@ mod windows {
         /// A `memfd` of `len` bytes mapped twice: (read-write, read-execute).
         fn dual_mapping(len: usize) -> (usize, usize) {
             // SAFETY: a NUL-terminated name; a new file descriptor.
-            let fd = unsafe { libc::memfd_create(b"count_driver\0".as_ptr().cast(), 0) };
+            let fd = unsafe { libc::memfd_create(c"count_driver".as_ptr(), 0) };
             assert!(fd >= 0, "memfd_create");
             // SAFETY: `fd` is the memfd just created.
             assert_eq!(unsafe { libc::ftruncate(fd, len as libc::off_t) }, 0);
