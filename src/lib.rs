@@ -247,8 +247,13 @@ pub unsafe fn clear_cache_with(
 ///
 /// **Remembered for the life of the process** (later calls return the
 /// same error with no system call): `Unsupported` and `PermissionDenied`
-/// from the first probe, since neither a kernel nor a seccomp filter
-/// changes. **Retried**: any other errno from the probe (the next call
+/// from the first probe. The thread that probes first decides for every
+/// thread: seccomp filters are per thread unless installed with
+/// `SECCOMP_FILTER_FLAG_TSYNC` (as real sandboxes do), so a filter on that
+/// thread alone still makes the answer `PermissionDenied` process-wide
+/// (failing closed), and a filter added to some thread *after* a successful
+/// probe is not seen by [`flush_mechanism`]: that thread's flushes then
+/// fail, each after one re-registration attempt. **Retried**: any other errno from the probe (the next call
 /// probes again), and any error of the barrier itself once probed (an
 /// `EPERM` there first gets one re-registration and one retry). A seccomp
 /// filter that *kills* the process on `membarrier` cannot be detected from

@@ -42,7 +42,10 @@ pub(crate) unsafe fn clear_cache_ranges_with(
 }
 
 #[inline]
-pub(crate) unsafe fn clear_cache_dual(written: CodeRange, executed: CodeRange) -> Result<(), Error> {
+pub(crate) unsafe fn clear_cache_dual(
+    written: CodeRange,
+    executed: CodeRange,
+) -> Result<(), Error> {
     // SAFETY: the caller guarantees both aliases are mapped and readable.
     unsafe { aarch64::clear_cache_dual(&aarch64::geometry(), written, executed) };
     Ok(())
