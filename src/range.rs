@@ -144,3 +144,27 @@ impl Iterator for CheckedRanges<'_> {
         None
     }
 }
+
+/// Calls `f` on every `line`-byte line of every range, in order, except a
+/// range's first line when it is the previous range's last: within a range
+/// lines strictly increase, so that boundary is the only place a line can
+/// repeat immediately. The inner loop stays the single-range loop. (The
+/// batch's plan: `DC` or `IC` on each line `f` receives.)
+#[inline(always)]
+#[cfg_attr(not(all(target_arch = "aarch64", not(miri))), allow(dead_code))]
+pub(crate) fn each_line_once_in_a_row(
+    ranges: impl Iterator<Item = CodeRange>,
+    line: usize,
+    mut f: impl FnMut(usize),
+) {
+    let mask = !(line - 1);
+    let mut previous_last = None;
+    for r in ranges {
+        let mut lines = r.lines(line);
+        if previous_last == Some(r.start() & mask) {
+            lines.next();
+        }
+        previous_last = Some(r.last() & mask);
+        lines.for_each(&mut f);
+    }
+}

@@ -151,28 +151,6 @@ pub(crate) unsafe fn clear_cache_dual(g: &CacheGeometry, written: CodeRange, exe
     isb();
 }
 
-/// Calls `f` on every `line`-byte line of every range, in order, except a
-/// range's first line when it is the previous range's last: within a range
-/// lines strictly increase, so that boundary is the only place a line can
-/// repeat immediately. The inner loop stays the single-range loop.
-#[inline(always)]
-fn each_line_once_in_a_row(
-    ranges: impl Iterator<Item = CodeRange>,
-    line: usize,
-    mut f: impl FnMut(usize),
-) {
-    let mask = !(line - 1);
-    let mut previous_last = None;
-    for r in ranges {
-        let mut lines = r.lines(line);
-        if previous_last == Some(r.start() & mask) {
-            lines.next();
-        }
-        previous_last = Some(r.last() & mask);
-        lines.for_each(&mut f);
-    }
-}
-
 /// [`clear_cache`] for several ranges at once: the `DC` loops of every
 /// range, one `DSB ISH`, the `IC` loops of every range, one `DSB ISH`, one
 /// `ISB`. A line shared by consecutive ranges (adjacent or overlapping) is
@@ -190,12 +168,12 @@ pub(crate) unsafe fn clear_cache_ranges(
     }
     if !g.idc() {
         // SAFETY: lines of ranges the caller guarantees readable.
-        each_line_once_in_a_row(ranges.clone(), g.d_line(), |line| unsafe { dc_cvau(line) });
+        crate::range::each_line_once_in_a_row(ranges.clone(), g.d_line(), |line| unsafe { dc_cvau(line) });
     }
     dsb_ish();
     if !g.dic() {
         // SAFETY: as above.
-        each_line_once_in_a_row(ranges, g.i_line(), |line| unsafe { ic_ivau(line) });
+        crate::range::each_line_once_in_a_row(ranges, g.i_line(), |line| unsafe { ic_ivau(line) });
         dsb_ish();
     }
     isb();

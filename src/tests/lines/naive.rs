@@ -21,3 +21,17 @@ pub(crate) fn count(start: usize, len: usize, line: usize) -> u128 {
         (s + n - 1) / l - s / l + 1
     }
 }
+
+/// A batch's lines: every range's lines, in order, a line repeated
+/// immediately only once; `None` if any range does not fit.
+pub(crate) fn batch_lines(ranges: &[(usize, usize)], line: usize) -> Option<Vec<usize>> {
+    let mut all: Vec<usize> = Vec::new();
+    for &(s, l) in ranges {
+        if !fits(s, l) {
+            return None;
+        }
+        all.extend(lines(s, l, line));
+    }
+    all.dedup();
+    Some(all)
+}

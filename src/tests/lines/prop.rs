@@ -108,6 +108,85 @@ proptest! {
     }
 }
 
+/// The batch plan of `clear_cache_ranges` (every public range-taking
+/// function goes through `CodeRange::new`, and the batch also through
+/// `checked_ranges` and `each_line_once_in_a_row`): 100,000 cases, a few
+/// hundred under Miri.
+fn batch_config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 200,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::with_cases(100_000)
+    }
+}
+
+/// A batch's answer in the model's terms: `None` for an error.
+fn batch_lines_of(ranges: &[(usize, usize)], line: usize) -> Option<Vec<usize>> {
+    let raw: Vec<(*const core::ffi::c_void, usize)> = ranges
+        .iter()
+        .map(|&(s, l)| (core::ptr::without_provenance(s), l))
+        .collect();
+    match crate::range::checked_ranges(&raw) {
+        Ok(checked) => {
+            let mut got = Vec::new();
+            crate::range::each_line_once_in_a_row(checked, line, |l| got.push(l));
+            Some(got)
+        }
+        Err(Error::RangeWraps { ptr, len }) => {
+            // The error names the first range that wraps.
+            let first = ranges.iter().find(|&&(s, l)| !naive::fits(s, l));
+            assert_eq!(first, Some(&(ptr, len)));
+            None
+        }
+        Err(e) => panic!("unexpected error {e:?}"),
+    }
+}
+
+/// Ranges near each other (so that lines are shared), anywhere, at the top,
+/// null and empty.
+fn batch() -> impl Strategy<Value = Vec<(usize, usize)>> {
+    let near = (0usize..1024, 0usize..=128).prop_map(|(o, l)| (0x1_0000 + o, l));
+    let anywhere = (start(), 0usize..=128);
+    let top = (0usize..256, 0usize..=300).prop_map(|(d, l)| (usize::MAX - d, l));
+    // `usize::MAX` bytes from 2 or above never fit (the model would
+    // otherwise walk them byte by byte).
+    let max_len = (2usize..=usize::MAX).prop_map(|s| (s, usize::MAX));
+    prop::collection::vec(
+        prop_oneof![8 => near, 2 => anywhere, 2 => top, 1 => max_len, 1 => Just((0, 0))],
+        0..6,
+    )
+}
+
+proptest! {
+    #![proptest_config(batch_config())]
+
+    /// Exactly the model's lines (consecutive repeats once), or the wrap
+    /// error for the first range that does not fit, before anything.
+    #[test]
+    fn batch_lines_match_model(ranges in batch(), line in line()) {
+        prop_assert_eq!(batch_lines_of(&ranges, line), naive::batch_lines(&ranges, line));
+    }
+}
+
+#[test]
+fn batch_examples() {
+    // [0,100) [64,200) [200,300) on 64-byte lines: 0 64 | (64) 128 192 | (192) 256.
+    let r = [(0x1000, 100), (0x1040, 136), (0x10c8, 100)];
+    assert_eq!(
+        batch_lines_of(&r, 64),
+        Some(vec![0x1000, 0x1040, 0x1080, 0x10c0, 0x1100])
+    );
+    // Not consecutive: maintained again.
+    let r = [(0x1000, 1), (0x2000, 1), (0x1000, 1)];
+    assert_eq!(batch_lines_of(&r, 64), Some(vec![0x1000, 0x2000, 0x1000]));
+    assert_eq!(batch_lines_of(&[], 64), Some(vec![]));
+    assert_eq!(batch_lines_of(&[(0x1000, 8), (usize::MAX, 2)], 64), None);
+}
+
 #[test]
 fn zero_length_is_empty_even_at_null_and_top() {
     for start in [0, 1, 63, 64, usize::MAX] {
