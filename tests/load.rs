@@ -1,5 +1,5 @@
 //! Load: 8 threads run JIT code in a loop while 2 threads each patch and
-//! publish new code 10,000 times (natively; 400 times under QEMU, where
+//! publish new code 10,000 times (natively; 2,000 times under QEMU, where
 //! everything is ~100x slower), rotating through the three publication
 //! protocols: `clear_cache` + `pipeline_flush_mt`, `clear_cache_dual` +
 //! `pipeline_flush_mt`, and `clear_cache` with the runners'
@@ -26,7 +26,7 @@ const PATCHERS: usize = 2;
 const PATCHES: usize = if cfg!(target_arch = "x86_64") {
     10_000
 } else {
-    400
+    2_000
 };
 const SLOT: usize = 16;
 
