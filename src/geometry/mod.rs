@@ -210,6 +210,9 @@ impl PackedLevel {
 /// included: to compare only what maintenance uses, compare
 /// [`raw`](CacheGeometry::raw). The type is `Copy` and 72 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+// Declaration order, so that `ctr`, all that maintenance reads, is the word
+// at offset 0 (`clear_cache_with` loads it from there: asm/aarch64.s).
+#[repr(C)]
 pub struct CacheGeometry {
     /// `CTR_EL0`, or its equivalent for the line sizes (see `raw`).
     ctr: u64,
@@ -992,5 +995,10 @@ mod tests {
     #[test]
     fn stays_small() {
         assert_eq!(core::mem::size_of::<CacheGeometry>(), 72);
+        // The word maintenance reads comes first (see the `repr(C)`).
+        let g = CacheGeometry::from_ctr_el0(0x8444_8004);
+        // SAFETY: `CacheGeometry` is `repr(C)` with a `u64` first field.
+        let first = unsafe { (&g as *const CacheGeometry).cast::<u64>().read() };
+        assert_eq!(first, 0x8444_8004);
     }
 }
