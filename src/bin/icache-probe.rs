@@ -125,11 +125,11 @@ mod mmap;
 /// lines are information only (x86 and s390x fetch coherently, RISC-V's
 /// kernel call takes the range).
 fn lines(g: Option<CacheGeometry>, len: usize) -> Option<(usize, usize)> {
-    let g = g.filter(|g| match g.source() {
-        GeometrySource::CtrEl0 => true,
-        GeometrySource::Sysctl => cfg!(target_arch = "aarch64"),
-        _ => false,
-    })?;
+    let by_line = |s| {
+        s == GeometrySource::CtrEl0
+            || (s == GeometrySource::Sysctl && cfg!(target_arch = "aarch64"))
+    };
+    let g = g.filter(|g| by_line(g.source()))?;
     let d = if g.idc() { 0 } else { len.div_ceil(g.d_line()) };
     let i = if g.dic() { 0 } else { len.div_ceil(g.i_line()) };
     Some((d, i))
