@@ -76,6 +76,7 @@ mod geometry;
 mod mechanism;
 mod os;
 mod policy;
+mod race_cell;
 mod range;
 mod report;
 
@@ -83,7 +84,9 @@ mod report;
 mod tests;
 
 pub use crate::error::{Error, Syscall};
-pub use crate::geometry::{CacheGeometry, L1Ip};
+pub use crate::geometry::{
+    CacheGeometry, CacheKind, CacheLevel, GeometrySource, L1Ip, MAX_CACHE_LEVELS,
+};
 pub use crate::mechanism::FlushMechanism;
 pub use crate::policy::FlushPolicy;
 pub use crate::report::Report;
@@ -506,14 +509,40 @@ pub unsafe fn clear_cache_dual(
     unsafe { os::imp::clear_cache_dual(w, x) }
 }
 
-/// This machine's cache geometry, as [`clear_cache`] uses it.
+/// This machine's cache geometry: the line sizes, where they came from
+/// ([`CacheGeometry::source`]), and what else the platform reports (cache
+/// levels, block sizes, `MIDR_EL1`). Probed once per process, lock-free;
+/// every later call returns the same value without asking again.
 ///
-/// `Some` on AArch64 Linux, Android, the BSDs and bare metal, where
-/// `CTR_EL0` is read once per process (lock-free; these kernels report the
-/// system-wide safe value), and on Apple platforms, from
-/// `sysctlbyname("hw.cachelinesize")` (one size for both caches, IDC and
-/// DIC not claimed). `None` where maintenance does not step by cache lines
-/// in user space (riscv64, arm, x86, s390x, Windows, Miri).
+/// Per platform:
+///
+/// | target | source | also reported |
+/// |---|---|---|
+/// | AArch64 Linux, Android | `CTR_EL0` ([`GeometrySource::CtrEl0`]), as [`clear_cache`] uses it | [`zva_block`](CacheGeometry::zva_block) (`DCZID_EL0`), [`midr`](CacheGeometry::midr) (with `HWCAP_CPUID`) |
+/// | AArch64 FreeBSD, NetBSD, OpenBSD, bare metal | `CTR_EL0` | `zva_block` |
+/// | Apple (macOS, iOS, ...; aarch64 and x86_64) | `sysctlbyname("hw.cachelinesize")` ([`GeometrySource::Sysctl`]): one size for both caches | nothing |
+/// | x86, x86_64 on any OS but Apple (Windows, Linux, Android, the BSDs, bare metal) | `CPUID` ([`GeometrySource::Cpuid`]): leaf 4 (Intel and others), `0x8000_001D` or `0x8000_0005`/`6` (AMD, Hygon) | [`levels`](CacheGeometry::levels), [`clflush_line`](CacheGeometry::clflush_line) |
+/// | riscv64 Linux, Android | the auxiliary vector's `AT_L1D_CACHEGEOMETRY`/`AT_L1I_CACHEGEOMETRY` ([`GeometrySource::Auxv`]), else the `riscv_hwprobe` Zicbom block ([`GeometrySource::RiscvHwprobe`]); one `riscv_hwprobe` system call, once | `levels` (auxv), [`cbom_block`](CacheGeometry::cbom_block), [`cboz_block`](CacheGeometry::cboz_block) |
+/// | s390x (any OS) | `ECAG` ([`GeometrySource::Ecag`]) | `levels` |
+/// | Miri, 32-bit Arm, Windows on Arm, OpenBSD and bare-metal riscv64, x86 in an SGX enclave, other targets | `None` | |
+///
+/// `None` also where the source gives no usable answer: a kernel without
+/// cache information and without Zicbom (and QEMU 7.2's riscv64, which has
+/// neither auxv entries nor `riscv_hwprobe`), QEMU's s390x (whose `ECAG`
+/// answers all ones), an x86 CPU without a cache leaf (Intel before the
+/// Pentium 4), or line sizes that are not powers of two from 4 bytes to
+/// 128 KiB.
+///
+/// Maintenance steps by these lines only on AArch64 (not Apple or
+/// Windows). Elsewhere they are information: x86 and s390x fetch
+/// coherently, and the RISC-V kernel call takes a range.
+///
+/// ```
+/// match icache_coherence::cache_geometry() {
+///     Some(g) => println!("D line {} B, I line {} B ({})", g.d_line(), g.i_line(), g.source()),
+///     None => println!("no cache geometry here"),
+/// }
+/// ```
 #[inline]
 pub fn cache_geometry() -> Option<CacheGeometry> {
     os::imp::cache_geometry()

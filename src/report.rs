@@ -18,7 +18,9 @@ pub struct Report {
     pub geometry: Option<CacheGeometry>,
     /// The system calls this call made to probe and register the mechanism
     /// (`membarrier`, and on riscv64 Linux the prctl): 0 when an earlier
-    /// call or flush had already done it.
+    /// call or flush had already done it. The geometry probe's own call
+    /// (riscv64 Linux: one `riscv_hwprobe`, once per process) is not
+    /// counted.
     pub syscalls: u32,
 }
 
@@ -36,7 +38,7 @@ impl fmt::Display for Report {
         }
         match self.geometry {
             Some(g) => writeln!(f, "geometry:  {g:?}")?,
-            None => writeln!(f, "geometry:  none (maintenance is not by line here)")?,
+            None => writeln!(f, "geometry:  none (this platform reports none)")?,
         }
         write!(f, "syscalls:  {}", self.syscalls)
     }

@@ -2,7 +2,8 @@
 //! (real `membarrier`). One test in this file, so it runs in a fresh
 //! process: 16 threads released by one `Barrier` each call
 //! `init_with(Strict)`, `pipeline_flush_mt()` and `cache_geometry()` (half
-//! read the geometry first); all must succeed.
+//! read the geometry first); all must succeed, and every thread must see
+//! the same CPUID geometry (its first probe races too).
 //!
 //! How many registrations (`membarrier(64)`) the race makes: the probe
 //! state is a lock-free `OnceNonZeroUsize` (`once_cell::race`), so every
@@ -20,7 +21,9 @@ mod child;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use icache_coherence::{cache_geometry, init_with, pipeline_flush_mt, FlushMechanism, FlushPolicy};
+use icache_coherence::{
+    cache_geometry, init_with, pipeline_flush_mt, FlushMechanism, FlushPolicy, GeometrySource,
+};
 
 const THREADS: usize = 16;
 const CHILD_ENV: &str = "ICACHE_RACE_CHILD";
@@ -44,6 +47,7 @@ fn race() -> u32 {
         })
         .collect();
     let mut registrations = 0;
+    let mut geometry = None;
     for t in threads {
         let (r, f, early, late) = t.join().expect("no panic");
         let r = r.expect("init_with(Strict) in the race");
@@ -51,9 +55,16 @@ fn race() -> u32 {
         assert_eq!(r.policy, FlushPolicy::Strict);
         assert!(r.syscalls <= 1, "one registration per racing probe: {r:?}");
         assert_eq!(f, Ok(()));
-        // No geometry on x86_64; and the same answer before and after.
-        assert_eq!(late, None);
-        assert!(early.is_none_or(|e| e == late));
+        // CPUID's geometry, the same answer before and after, in every
+        // thread (the first probe to finish is the one kept).
+        let late = late.expect("CPUID reports caches");
+        assert!(matches!(late.source(), GeometrySource::Cpuid { .. }));
+        assert!(early.is_none_or(|e| e == Some(late)));
+        assert_eq!(
+            *geometry.get_or_insert(late),
+            late,
+            "one geometry for every thread"
+        );
         registrations += r.syscalls;
     }
     assert!(

@@ -3,7 +3,9 @@
 //! architecture; the OS backends in [`crate::os`] decide when to use them.
 //!
 //! Each architecture provides `pipeline_flush_local()`, the instruction that
-//! discards what the calling core has already fetched.
+//! discards what the calling core has already fetched. x86, x86_64 and
+//! s390x also provide `cache_geometry()`, from an unprivileged instruction
+//! (`CPUID`, `ECAG`) that needs no OS; under Miri it is `None`.
 
 cfg_table! {
     if #[cfg(miri)] {
@@ -12,6 +14,12 @@ cfg_table! {
         #[inline(always)]
         pub(crate) fn pipeline_flush_local() {
             core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        }
+
+        /// Miri cannot execute `CPUID` or `ECAG`: no geometry.
+        #[inline]
+        pub(crate) fn cache_geometry() -> Option<crate::CacheGeometry> {
+            None
         }
     } else if #[cfg(target_arch = "aarch64")] {
         pub(crate) mod aarch64;
@@ -25,9 +33,12 @@ cfg_table! {
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
         pub(crate) mod x86;
         pub(crate) use x86::serialize as pipeline_flush_local;
+        #[cfg(not(target_vendor = "apple"))]
+        pub(crate) use x86::cache_geometry;
     } else if #[cfg(target_arch = "s390x")] {
         pub(crate) mod s390x;
         pub(crate) use s390x::serialize as pipeline_flush_local;
+        pub(crate) use s390x::cache_geometry;
     } else {
         /// Architectures this crate has no instructions for: a compiler
         /// fence only (their backends return `Error::Unsupported`).

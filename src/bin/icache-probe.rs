@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use icache_coherence::{
     cache_geometry, clear_cache, flush_mechanism, init_with, pipeline_flush_local,
-    pipeline_flush_mt, CacheGeometry, Error, FlushMechanism, FlushPolicy,
+    pipeline_flush_mt, CacheGeometry, CacheKind, CacheLevel, Error, FlushMechanism, FlushPolicy,
+    GeometrySource,
 };
 
 const SIZES: [usize; 8] = [
@@ -118,13 +119,54 @@ fn measure(o: &Options, mut f: impl FnMut()) -> Cost {
 #[path = "../../tests/support/mmap.rs"]
 mod mmap;
 
-/// The number of D and I lines `clear_cache` touches for an aligned range.
+/// The number of D and I lines `clear_cache` touches for an aligned range,
+/// where it steps by this geometry's lines: `CTR_EL0` (AArch64 but Apple
+/// and Windows) and Apple's arm64 `sys_icache_invalidate`. Elsewhere the
+/// lines are information only (x86 and s390x fetch coherently, RISC-V's
+/// kernel call takes the range).
 fn lines(g: Option<CacheGeometry>, len: usize) -> Option<(usize, usize)> {
-    g.map(|g| {
-        let d = if g.idc() { 0 } else { len.div_ceil(g.d_line()) };
-        let i = if g.dic() { 0 } else { len.div_ceil(g.i_line()) };
-        (d, i)
-    })
+    let by_line = |s| {
+        s == GeometrySource::CtrEl0
+            || (s == GeometrySource::Sysctl && cfg!(target_arch = "aarch64"))
+    };
+    let g = g.filter(|g| by_line(g.source()))?;
+    let d = if g.idc() { 0 } else { len.div_ceil(g.d_line()) };
+    let i = if g.dic() { 0 } else { len.div_ceil(g.i_line()) };
+    Some((d, i))
+}
+
+/// `L1d`, `L1i`, `L2`: a level's short name.
+fn level_name(l: &CacheLevel) -> String {
+    let kind = match l.kind {
+        CacheKind::Data => "d",
+        CacheKind::Instruction => "i",
+        _ => "",
+    };
+    format!("L{}{kind}", l.level)
+}
+
+/// Every size the geometry reports, as (what, bytes, where from).
+fn geometry_items(g: &CacheGeometry) -> Vec<(String, usize, String)> {
+    let source = g.source().to_string();
+    let mut items = vec![
+        ("D line".to_string(), g.d_line(), source.clone()),
+        ("I line".to_string(), g.i_line(), source.clone()),
+    ];
+    for l in g.levels() {
+        items.push((level_name(&l), l.line, source.clone()));
+    }
+    let extras = [
+        ("DC ZVA block", g.zva_block(), "DCZID_EL0"),
+        ("CLFLUSH line", g.clflush_line(), "CPUID leaf 1"),
+        ("Zicbom block", g.cbom_block(), "riscv_hwprobe"),
+        ("Zicboz block", g.cboz_block(), "riscv_hwprobe"),
+    ];
+    for (what, bytes, from) in extras {
+        if let Some(bytes) = bytes {
+            items.push((what.to_string(), bytes, from.to_string()));
+        }
+    }
+    items
 }
 
 fn main() -> ExitCode {
@@ -223,19 +265,29 @@ fn size_name(len: usize) -> String {
     }
 }
 
-fn geometry_line(g: Option<CacheGeometry>, arch: &str) -> String {
-    match g {
-        Some(g) => format!(
-            "CTR_EL0 = {:#x}: D line {} B, I line {} B, IDC {}, DIC {}, L1Ip {:?}",
+/// The geometry as table lines: the sizes with their sources, e.g.
+/// `L1d 64 B (CPUID leaf 4)`, then what only `CTR_EL0` and `MIDR_EL1` say.
+fn geometry_lines(g: Option<CacheGeometry>, arch: &str) -> Vec<String> {
+    let Some(g) = g else {
+        return vec![format!("none: {arch} reports no cache geometry here")];
+    };
+    let mut out: Vec<String> = geometry_items(&g)
+        .into_iter()
+        .map(|(what, bytes, from)| format!("{what} {bytes} B ({from})"))
+        .collect();
+    if g.source() == GeometrySource::CtrEl0 {
+        out.push(format!(
+            "CTR_EL0 = {:#x}: IDC {}, DIC {}, L1Ip {:?}",
             g.raw(),
-            g.d_line(),
-            g.i_line(),
             g.idc() as u8,
             g.dic() as u8,
             g.l1ip()
-        ),
-        None => format!("none: {arch} does not maintain caches by line here"),
+        ));
     }
+    if let Some(midr) = g.midr() {
+        out.push(format!("MIDR_EL1 = {midr:#x} (emulated MRS, HWCAP_CPUID)"));
+    }
+    out
 }
 
 fn table(r: &Report) -> String {
@@ -244,7 +296,10 @@ fn table(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "icache-probe {}", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(s, "target:          {arch}-{os}");
-    let _ = writeln!(s, "cache geometry:  {}", geometry_line(g, arch));
+    for (n, line) in geometry_lines(g, arch).iter().enumerate() {
+        let label = if n == 0 { "cache geometry:" } else { "" };
+        let _ = writeln!(s, "{label:<16} {line}");
+    }
     let _ = match m {
         Ok(m) => writeln!(
             s,
@@ -300,6 +355,53 @@ fn table(r: &Report) -> String {
     s
 }
 
+/// The geometry as one JSON object: the line sizes and their source, the
+/// `CTR_EL0` fields (for every source: `ctr_el0` is `raw()`), the levels,
+/// and every size with where it came from (`sizes`).
+fn geometry_json(g: &CacheGeometry) -> String {
+    let opt = |v: Option<usize>| v.map_or("null".to_string(), |v| v.to_string());
+    let levels: Vec<String> = g
+        .levels()
+        .map(|l| {
+            let kind = match l.kind {
+                CacheKind::Data => "data",
+                CacheKind::Instruction => "instruction",
+                _ => "unified",
+            };
+            format!(
+                "{{\"level\": {}, \"kind\": \"{kind}\", \"line\": {}}}",
+                l.level, l.line
+            )
+        })
+        .collect();
+    let sizes: Vec<String> = geometry_items(g)
+        .into_iter()
+        .map(|(what, bytes, from)| {
+            format!("{{\"what\": \"{what}\", \"bytes\": {bytes}, \"source\": \"{from}\"}}")
+        })
+        .collect();
+    format!(
+        "{{\"source\": \"{}\", \"ctr_el0\": {}, \"d_line\": {}, \"i_line\": {}, \
+         \"idc\": {}, \"dic\": {}, \"l1ip\": \"{:?}\", \"levels\": [{}], \
+         \"zva_block\": {}, \"clflush_line\": {}, \"cbom_block\": {}, \"cboz_block\": {}, \
+         \"midr\": {}, \"sizes\": [{}]}}",
+        g.source(),
+        g.raw(),
+        g.d_line(),
+        g.i_line(),
+        g.idc(),
+        g.dic(),
+        g.l1ip(),
+        levels.join(", "),
+        opt(g.zva_block()),
+        opt(g.clflush_line()),
+        opt(g.cbom_block()),
+        opt(g.cboz_block()),
+        g.midr().map_or("null".to_string(), |m| m.to_string()),
+        sizes.join(", ")
+    )
+}
+
 fn json(r: &Report) -> String {
     let (arch, os, g, m, samples) = (r.arch, r.os, r.geometry, &r.mechanism, r.samples);
     let (clear, flush) = (&r.clear, &r.flush);
@@ -313,16 +415,7 @@ fn json(r: &Report) -> String {
     let _ = writeln!(s, "  \"version\": \"{}\",", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(s, "  \"arch\": \"{arch}\",\n  \"os\": \"{os}\",");
     let _ = match g {
-        Some(g) => writeln!(
-            s,
-            "  \"geometry\": {{\"ctr_el0\": {}, \"d_line\": {}, \"i_line\": {}, \"idc\": {}, \"dic\": {}, \"l1ip\": \"{:?}\"}},",
-            g.raw(),
-            g.d_line(),
-            g.i_line(),
-            g.idc(),
-            g.dic(),
-            g.l1ip()
-        ),
+        Some(g) => writeln!(s, "  \"geometry\": {},", geometry_json(&g)),
         None => writeln!(s, "  \"geometry\": null,"),
     };
     let _ = match m {

@@ -22,7 +22,7 @@ use once_cell::race::OnceNonZeroUsize;
 
 use crate::range::CodeRange;
 #[allow(unused_imports)] // `CacheGeometry` in `clear_cache_with` on aarch64 only
-use crate::{CacheGeometry, Error, FlushMechanism};
+use crate::{CacheGeometry, Error, FlushMechanism, GeometrySource};
 
 extern "C" {
     /// libSystem: make `len` bytes at `start` coherent for instruction fetch.
@@ -84,7 +84,7 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     let line = LINE
         .get_or_init(|| NonZeroUsize::new(read_cachelinesize()).unwrap_or(NonZeroUsize::MAX))
         .get();
-    CacheGeometry::new(line, line, false, false)
+    CacheGeometry::from_lines(GeometrySource::Sysctl, line, line)
 }
 
 default_clear_cache_ranges!();

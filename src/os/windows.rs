@@ -9,6 +9,7 @@
 //!   processor running the process that flushes write buffers, which is all
 //!   Microsoft documents. On x86 and x86_64 it does nothing
 //!   ([`FlushMechanism::NotRequired`]), as Wasmtime does.
+//! - `cache_geometry` is `CPUID`'s on x86 and x86_64, `None` on aarch64.
 //!
 //! # References
 //! - [FlushInstructionCache](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-flushinstructioncache)
@@ -70,8 +71,13 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     (crate::policy::fixed(MECHANISM), 0)
 }
 
+/// x86 and x86_64: `CPUID`, an instruction, not an OS call. aarch64:
+/// `None` (Windows maintains the caches itself).
 #[inline]
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    return crate::arch::cache_geometry();
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
     None
 }
 

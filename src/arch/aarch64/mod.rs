@@ -42,6 +42,38 @@ pub(crate) fn read_ctr_el0() -> u64 {
     ctr
 }
 
+/// `MRS Xt, DCZID_EL0`: the `DC ZVA` block size and whether `DC ZVA` is
+/// prohibited.
+///
+/// Readable at EL0 on every AArch64 implementation, with no trap control
+/// (Arm ARM, `DCZID_EL0`); compiled where [`read_ctr_el0`] is.
+#[cfg(not(any(target_vendor = "apple", windows)))]
+#[inline]
+pub(crate) fn read_dczid_el0() -> u64 {
+    let dczid: u64;
+    // SAFETY: reads a system register that is always accessible at EL0
+    // into a general register; touches no memory or stack.
+    unsafe { asm!("mrs {}, dczid_el0", out(reg) dczid, options(nomem, nostack, preserves_flags)) };
+    dczid
+}
+
+/// `MRS Xt, MIDR_EL1`.
+///
+/// # Safety
+/// At EL0 this traps: it may only run where the kernel emulates the read,
+/// which Linux and Android advertise with `HWCAP_CPUID`
+/// ([`crate::geometry::HWCAP_CPUID`]). Elsewhere it raises SIGILL.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+pub(crate) unsafe fn read_midr_el1() -> u64 {
+    let midr: u64;
+    // SAFETY: the caller guarantees the kernel emulates this read (it traps
+    // to the kernel, which writes the register and returns); no memory or
+    // stack is touched.
+    unsafe { asm!("mrs {}, midr_el1", out(reg) midr, options(nomem, nostack, preserves_flags)) };
+    midr
+}
+
 /// `CTR_EL0`, read once per process. Bit 31 is RES1, so a read value is never
 /// zero, which is the cell's "not yet read" state.
 ///

@@ -15,3 +15,31 @@ pub(crate) fn serialize() {
     // changes. No `nomem`, so it also orders the compiler's memory accesses.
     unsafe { asm!("bcr 15,0", options(nostack, preserves_flags)) };
 }
+
+/// `ECAG` with `address` as the second-operand address: the CPU attribute
+/// it selects ([`crate::geometry::ecag`]).
+#[inline]
+fn ecag(address: u64) -> u64 {
+    let value: u64;
+    // SAFETY: ECAG reads no storage (the operand address only selects the
+    // attribute) and leaves the condition code unchanged; it is part of the
+    // z10 baseline that Rust's s390x targets require. `reg_addr` excludes
+    // r0, which as a base register would mean 0 rather than `address`.
+    unsafe {
+        asm!(
+            "ecag {value}, %r0, 0({address})",
+            value = out(reg) value,
+            address = in(reg_addr) address,
+            options(nomem, nostack, preserves_flags),
+        )
+    };
+    value
+}
+
+/// This CPU's cache geometry from `ECAG`, read once per process. `None`
+/// where the machine provides no cache attributes (QEMU, measured).
+pub(crate) fn cache_geometry() -> Option<crate::CacheGeometry> {
+    static GEOMETRY: crate::race_cell::RaceCell<Option<crate::CacheGeometry>> =
+        crate::race_cell::RaceCell::new();
+    GEOMETRY.get_or_init(|| crate::geometry::ecag::decode(ecag))
+}

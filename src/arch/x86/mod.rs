@@ -78,6 +78,33 @@ pub(crate) fn serialize() {
     }
 }
 
+/// This CPU's cache geometry from `CPUID`
+/// ([`crate::geometry::cpuid::decode`]), read once per process.
+///
+/// Every core is asked the same way; on hybrid CPUs (Intel P- and E-cores)
+/// the answer of whichever core the first call ran on is kept: the cores
+/// differ in cache sizes, not in line sizes. `CPUID` is an unprivileged
+/// instruction on every OS (a process that disabled it with
+/// `arch_prctl(ARCH_SET_CPUID, 0)` would fault here, as in
+/// [`serialize`]).
+#[cfg(not(any(target_vendor = "apple", target_env = "sgx")))]
+pub(crate) fn cache_geometry() -> Option<crate::CacheGeometry> {
+    static GEOMETRY: crate::race_cell::RaceCell<Option<crate::CacheGeometry>> =
+        crate::race_cell::RaceCell::new();
+    GEOMETRY.get_or_init(|| {
+        crate::geometry::cpuid::decode(|leaf, subleaf| {
+            let (eax, ebx, ecx, edx) = cpuid(leaf, subleaf);
+            [eax, ebx, ecx, edx]
+        })
+    })
+}
+
+/// Inside an SGX enclave `CPUID` raises #UD: no geometry.
+#[cfg(target_env = "sgx")]
+pub(crate) fn cache_geometry() -> Option<crate::CacheGeometry> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -87,5 +114,18 @@ mod tests {
         assert!(how == super::USE_SERIALIZE || how == super::USE_CPUID);
         assert_eq!(how == super::USE_SERIALIZE, super::has_serialize());
         super::serialize();
+    }
+
+    /// The probe answers on every x86 CPU this crate's CI runs on, from a
+    /// CPUID leaf, and the same value every time.
+    #[test]
+    #[cfg(not(target_vendor = "apple"))]
+    fn cache_geometry_is_probed_once() {
+        let g = super::cache_geometry().expect("CPUID reports caches");
+        assert!(matches!(
+            g.source(),
+            crate::GeometrySource::Cpuid { leaf: 4 | 0x8000_001d | 0x8000_0005 }
+        ));
+        assert_eq!(super::cache_geometry(), Some(g));
     }
 }

@@ -44,9 +44,11 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     (Ok(FlushMechanism::NotRequired), 0)
 }
 
+/// From `CPUID` on x86, `ECAG` on s390x (instructions, whatever the OS);
+/// `None` under Miri.
 #[inline]
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
-    None
+    crate::arch::cache_geometry()
 }
 
 default_clear_cache_ranges!();

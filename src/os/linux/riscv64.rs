@@ -14,14 +14,20 @@
 //! [`FlushPolicy::NoSyscalls`](crate::FlushPolicy::NoSyscalls), which never
 //! calls `membarrier`, the prctl is not tried.
 //!
+//! `cache_geometry` reads the auxiliary vector's cache entries and makes one
+//! `riscv_hwprobe` system call, once per process
+//! ([`crate::geometry::riscv`]).
+//!
 //! # References
 //! - [cmodx.rst](https://docs.kernel.org/arch/riscv/cmodx.html)
 //! - [PR_RISCV_SET_ICACHE_FLUSH_CTX(2const)](https://man7.org/linux/man-pages/man2/PR_RISCV_SET_ICACHE_FLUSH_CTX.2const.html)
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
+use crate::geometry::riscv;
 use crate::os::membarrier;
 use crate::os::syscall_args::{self as args, RiscvMode};
+use crate::race_cell::RaceCell;
 use crate::policy::{self, FlushPolicy};
 use crate::range::CodeRange;
 use crate::{CacheGeometry, Error, FlushMechanism, Syscall};
@@ -151,8 +157,47 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     }
 }
 
+/// The geometry from the auxiliary vector and `riscv_hwprobe`
+/// ([`crate::geometry::riscv::decode`]), read once per process.
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
-    None
+    static GEOMETRY: RaceCell<Option<CacheGeometry>> = RaceCell::new();
+    GEOMETRY.get_or_init(|| riscv::decode(&read_geometry()))
+}
+
+/// `struct riscv_hwprobe` (`arch/riscv/include/uapi/asm/hwprobe.h`).
+#[repr(C)]
+struct HwprobePair {
+    key: i64,
+    value: u64,
+}
+
+/// What the kernel says about caches: four `getauxval` look-ups and one
+/// `riscv_hwprobe` system call.
+fn read_geometry() -> riscv::Raw {
+    // SAFETY: `getauxval` reads the process's auxiliary vector; it has no
+    // preconditions and returns 0 for an absent entry.
+    let aux = |t: u64| unsafe { libc::getauxval(t as libc::c_ulong) } as u64;
+    let mut pairs = riscv::Raw::QUERY.map(|(key, value)| HwprobePair { key, value });
+    // SAFETY: `pairs` is a live, writable array of `pairs.len()`
+    // `struct riscv_hwprobe`; a cpu set size of 0 with a null set means
+    // "all online harts"; no flags.
+    let ret = unsafe {
+        libc::syscall(
+            riscv::SYS_RISCV_HWPROBE as libc::c_long,
+            pairs.as_mut_ptr(),
+            pairs.len(),
+            0usize,
+            core::ptr::null_mut::<libc::c_void>(),
+            0 as libc::c_uint,
+        )
+    };
+    riscv::Raw {
+        l1i: aux(riscv::AT_L1I_CACHEGEOMETRY),
+        l1d: aux(riscv::AT_L1D_CACHEGEOMETRY),
+        l2: aux(riscv::AT_L2_CACHEGEOMETRY),
+        l3: aux(riscv::AT_L3_CACHEGEOMETRY),
+        hwprobe: (ret == 0).then(|| pairs.map(|p| (p.key, p.value))),
+    }
 }
 
 default_clear_cache_dual!();
