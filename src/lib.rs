@@ -57,6 +57,7 @@ extern crate std;
 use core::ffi::c_void;
 
 mod arch;
+mod coalesce;
 mod error;
 mod geometry;
 mod mechanism;
@@ -65,6 +66,13 @@ mod range;
 
 #[cfg(test)]
 mod tests;
+
+/// Crate internals for the benchmarks. **Not part of the API**: no
+/// stability promise, may change or disappear in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::coalesce::Coalescer;
+}
 
 pub use crate::error::{Error, Syscall};
 pub use crate::geometry::{CacheGeometry, L1Ip};
