@@ -85,6 +85,12 @@ mod imp {
         register();
     }
 
+    /// One more registration, as racing threads may make.
+    #[cfg(test)]
+    pub(in crate::coalesce) fn register_for_test() {
+        register();
+    }
+
     #[cold]
     fn register() {
         // SAFETY: `child` is a valid `extern "C" fn()` for the life of the
@@ -121,6 +127,10 @@ mod imp {
     #[inline]
     pub(in crate::coalesce) fn ensure_registered() {}
 
+    /// Nothing to register.
+    #[cfg(all(test, not(loom)))]
+    pub(in crate::coalesce) fn register_for_test() {}
+
     /// Always the first generation.
     #[inline]
     pub(in crate::coalesce) fn generation() -> u32 {
@@ -129,3 +139,6 @@ mod imp {
 }
 
 pub(super) use imp::{ensure_registered, generation};
+
+#[cfg(all(test, not(loom)))]
+pub(super) use imp::register_for_test;

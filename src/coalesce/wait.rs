@@ -15,12 +15,19 @@
 //! | FreeBSD | `_umtx_op(UMTX_OP_WAIT_UINT_PRIVATE)` | `_umtx_op(UMTX_OP_WAKE_PRIVATE, INT_MAX)` |
 //! | other Unix | `sched_yield()` | nothing |
 //! | anything else | one `spin_loop` hint | nothing |
-//! | `cfg(loom)` | `loom::thread::yield_now()` | nothing |
+//! | `cfg(loom)` | a futex model: loom `Condvar` | `notify_all` |
 //!
 //! The kernel primitives compare the word with `expected` and go to sleep
 //! atomically with respect to `wake_all`, so a wake cannot be lost between
 //! the caller's last look at the word and its sleep. The yielding fallbacks
 //! never sleep, so they cannot miss a wake either: they are polling loops.
+//!
+//! Under loom, waiting must really block: with threads that merely yield,
+//! loom's scheduler can alternate between two waiters forever (loom issue
+//! #53) and could not find a lost wake either. The model is the kernel's:
+//! the comparison and the sleep happen under one lock that the waker also
+//! takes, so a wake after the word changed cannot be missed, and a missed
+//! one shows as a deadlock.
 //!
 //! All of them are async-signal-safe system calls (or none); the protocol
 //! around them is not (see the module docs of `coalesce`).
@@ -128,17 +135,38 @@ pub(super) fn wait(_word: &AtomicU32, _expected: u32) {
 }
 
 /// Nothing to wake: waiters poll on this platform.
-#[cfg(any(
-    loom,
+#[cfg(all(
+    not(loom),
     not(any(target_os = "linux", target_os = "android", target_os = "freebsd"))
 ))]
 #[inline]
 pub(super) fn wake_all(_word: &AtomicU32) {}
 
-/// Lets the other modelled threads run: loom explores the interleavings
-/// in which the word changes meanwhile.
 #[cfg(loom)]
-#[inline]
-pub(super) fn wait(_word: &AtomicU32, _expected: u32) {
-    loom::thread::yield_now();
+loom::lazy_static! {
+    /// The modelled kernel's futex queue: one lock and one queue for every
+    /// word (as a hash bucket shared by all), reset for each execution.
+    static ref FUTEX: (loom::sync::Mutex<()>, loom::sync::Condvar) =
+        (loom::sync::Mutex::new(()), loom::sync::Condvar::new());
+}
+
+/// `FUTEX_WAIT`, modelled: compares and sleeps under the queue's lock.
+#[cfg(loom)]
+pub(super) fn wait(word: &AtomicU32, expected: u32) {
+    let (lock, queue) = &*FUTEX;
+    let guard = lock.lock().unwrap();
+    // Relaxed, as the kernel's plain read: the waker changed the word
+    // before taking the lock, so either that happened before this read, or
+    // the waker's notify comes after this thread is queued.
+    if word.load(super::atomic::Ordering::Relaxed) == expected {
+        drop(queue.wait(guard).unwrap());
+    }
+}
+
+/// `FUTEX_WAKE(INT_MAX)`, modelled.
+#[cfg(loom)]
+pub(super) fn wake_all(_word: &AtomicU32) {
+    let (lock, queue) = &*FUTEX;
+    let _guard = lock.lock().unwrap();
+    queue.notify_all();
 }
