@@ -29,17 +29,30 @@
 //!    this moment will have ended (the next even number if idle, the one
 //!    after the current call's end if in flight).
 //! 2. Exactly one caller issues each call: the one whose compare-and-swap
-//!    turns an idle `seq` odd. It runs the closure and then swaps in
-//!    `seq + 1` (success) or `seq - 1` (failure: the call never happened),
-//!    waking the waiters if the WAITERS bit was set.
+//!    turns an idle `seq` odd. It runs the closure and then ends the call:
+//!    `seq + 1` on success, `seq - 1` on failure (the call never happened).
 //! 3. A waiter returns `Ok` once `seq` reaches its ticket; if it finds the
 //!    word idle before that, it tries to issue the next call itself;
 //!    otherwise it spins ([`SPINS`] times), then sets WAITERS and sleeps on
-//!    the word (futex), and looks again when woken.
+//!    the word (futex) under its ticket's wake bit, and looks again when
+//!    woken.
 //!
 //! `seq` only ever goes up by a successful end or a start, and down by a
 //! failed end right after its start, so reaching a ticket from the entry
 //! value takes a successful end of a call whose start came after the entry.
+//!
+//! # Waking
+//!
+//! A waiter sleeps only on a word in flight that does not cover it, so its
+//! ticket is the end `E` of the call in flight or `E + 2`, that of the next
+//! one (see [`covered`]). With WAITERS set, a successful end wakes every
+//! sleeper for `E`, and *one* for `E + 2`, in case nobody else starts the
+//! next call; the others sleep on through it (one wake per flush, not one
+//! per call), so the end keeps WAITERS in the idle word, the next start
+//! inherits it, and the next end wakes them. Only if no sleeper for `E + 2`
+//! was found is WAITERS cleared afterwards (nobody sleeps on an idle word).
+//! A failed end wakes everyone and clears WAITERS. Where the kernel has no
+//! wake bits, every wake wakes everyone (`wait.rs`).
 //!
 //! # Errors
 //!
@@ -66,14 +79,17 @@
 //!   everything the caller wrote before `run` (the code, and on AArch64 its
 //!   `DSB`-completed maintenance) happens before the barrier starts.
 //! - *The call happens before the return of those it serves.* The issuer
-//!   ends a call with a Release swap; a waiter decides it is covered from an
-//!   Acquire load (or failed Acquire compare-and-swap) of the word, which
-//!   reads that swap or a later read-modify-write in its release sequence.
-//! - *No lost wake.* Setting WAITERS and the ending swap are both
-//!   read-modify-writes of the same word, so one comes first in its
-//!   modification order: either the swap sees the bit and wakes, or the
+//!   ends a call with a Release read-modify-write; a waiter decides it is
+//!   covered from an Acquire load (or failed Acquire compare-and-swap) of
+//!   the word, which reads that end or a later read-modify-write in its
+//!   release sequence.
+//! - *No lost wake.* Setting WAITERS and the ending read-modify-write are
+//!   both read-modify-writes of the same word, so one comes first in its
+//!   modification order: either the end sees the bit and wakes, or the
 //!   waiter's compare-and-swap fails (or the kernel's futex comparison
-//!   does) and it looks again. One location: no `SeqCst` needed.
+//!   does) and it looks again. One location: no `SeqCst` needed. A sleeper
+//!   for `E + 2` left asleep is woken by the next end, which sees the
+//!   WAITERS bit kept for it (see *Waking*).
 //!
 //! # Fork
 //!
@@ -118,10 +134,12 @@ const STAMP_SHIFT: u32 = SEQ_SHIFT + SEQ_BITS;
 // The stamp takes the rest of the word.
 const _: () = assert!(STAMP_SHIFT + fork::STAMP_BITS == 32);
 
-/// How many times a waiter polls the word before sleeping on it. A barrier
-/// call takes microseconds, so this only catches calls that are about to
-/// end; under loom, one poll keeps the model small.
-const SPINS: u32 = if cfg!(loom) { 1 } else { 100 };
+/// How many times a waiter polls the word before sleeping on it (about a
+/// microsecond of `spin_loop` hints): a barrier call takes microseconds, so
+/// this only catches calls that are about to end. Under loom, none: a poll
+/// is the same Acquire reload as the one after a wake, and skipping it
+/// halves the model's run time.
+const SPINS: u32 = if cfg!(loom) { 0 } else { 100 };
 
 /// `seq` of a word.
 #[inline]
@@ -157,16 +175,20 @@ fn ticket(seq: u16) -> u16 {
 
 /// Whether `seq` has reached `ticket`.
 ///
-/// `seq` wraps, so this compares the difference as a signed number. While
-/// a caller waits, `seq` never goes more than one below its entry value (a
-/// failed end follows its own start), so a difference in `[0, 2^15)` means
-/// the ticket was passed (possibly `2^16` later: passed all the same) and
-/// the answer "covered" is always right. Only a caller that does not look
-/// at the word for `2^14` calls can get "not covered" wrongly, and then it
-/// merely waits for, or issues, one more call.
+/// `seq` wraps, so this looks at how far the ticket is ahead of `seq`,
+/// modulo `2^16`. While a caller waits, the true `seq` is never below its
+/// entry value minus one (a failed end follows its own start), and its
+/// ticket is at most three above its entry value, so a ticket that has not
+/// been reached is 1 to 4 ahead. Anything else means reached, however many
+/// times `seq` wrapped meanwhile (a caller preempted for `2^15` calls): the
+/// answer "covered" is always right. The converse can err only if `seq`
+/// passed the ticket by a multiple of `2^16` minus 1 to 4; then the caller
+/// waits for, or issues, at most two more calls, whose ends wake it: a
+/// sleeper's ticket is always the end of the call in flight or of the next
+/// one, which is what the targeted wakes of `wait.rs` rely on.
 #[inline]
 fn covered(seq: u16, ticket: u16) -> bool {
-    seq.wrapping_sub(ticket) as i16 >= 0
+    !(1..=4).contains(&ticket.wrapping_sub(seq))
 }
 
 /// Coalesces concurrent calls of a barrier: see the [module docs](self).
@@ -205,8 +227,9 @@ impl Coalescer {
     /// coalescer (that would wait for itself).
     ///
     /// Uncontended (nothing in flight), this is one load, one
-    /// compare-and-swap, the call and one swap; no system call besides the
-    /// barrier's own unless a thread is asleep waiting.
+    /// compare-and-swap, the call and one more compare-and-swap (and two
+    /// loads of process-wide flags, see `fork.rs`); no system call besides
+    /// the barrier's own unless a thread is asleep waiting.
     ///
     /// # Errors
     /// The error of `barrier` if this caller issued the call and it failed.
@@ -281,6 +304,8 @@ impl Coalescer {
                 }
                 continue;
             }
+            // (SPINS is 0 under loom.)
+            #[cfg_attr(loom, allow(clippy::absurd_extreme_comparisons))]
             if spins < SPINS {
                 spins += 1;
                 wait::spin();
@@ -303,7 +328,7 @@ impl Coalescer {
                     }
                 }
             }
-            wait::wait(&self.word, w);
+            wait::wait(&self.word, w, wait::bit(ticket));
             spins = 0;
             w = self.word.load(Ordering::Acquire);
         }
@@ -345,20 +370,54 @@ struct Flight<'a> {
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
+        let word_ = &self.coalescer.word;
         let s = seq(self.started);
-        let end = if self.succeeded {
-            s.wrapping_add(1)
-        } else {
-            s.wrapping_sub(1)
-        };
         // While a call is in flight nobody else changes `seq` or the stamp
-        // (starts need an idle word; abandonment needs a foreign stamp), so
-        // the word is `started`, possibly with WAITERS: a swap is exact.
-        // Release: the call happens before every waiter that sees its end.
-        let before = self.coalescer.word.swap(word(end, 0), Ordering::Release);
-        debug_assert_eq!(before & !WAITERS, self.started & !WAITERS);
-        if before & WAITERS != 0 {
-            wait::wake_all(&self.coalescer.word);
+        // (starts need an idle word; abandonment needs a foreign stamp): the
+        // word is `started`, possibly with WAITERS. Release: the call
+        // happens before every waiter that sees its end.
+        if self.succeeded {
+            let end = s.wrapping_add(1);
+            // Keep WAITERS: the callers that arrived during this call sleep
+            // on until the next one ends (the next issuer inherits the bit).
+            let idle = word(end, 0);
+            let before = match word_.compare_exchange(
+                self.started,
+                idle | (self.started & WAITERS),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(before) => before,
+                // A waiter set WAITERS, and nobody clears it in flight.
+                Err(_) => word_.swap(idle | WAITERS, Ordering::Release),
+            };
+            debug_assert_eq!(before & !WAITERS, self.started & !WAITERS);
+            if before & WAITERS != 0 {
+                // Wake those this call covers, and one of those who need
+                // the next call, in case nobody else starts it.
+                let next_may_sleep =
+                    wait::wake_ended(word_, wait::bit(end), wait::bit(end.wrapping_add(2)));
+                if !next_may_sleep {
+                    // Nobody sleeps now (nobody sleeps on an idle word): no
+                    // wake needed after the next call. Relaxed: no data is
+                    // published; if the word changed meanwhile, the next
+                    // issuer clears it instead.
+                    let _ = word_.compare_exchange(
+                        idle | WAITERS,
+                        idle,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                }
+            }
+        } else {
+            // The call never happened: seq goes back, and every sleeper
+            // looks again (those it would have covered now need another).
+            let before = word_.swap(word(s.wrapping_sub(1), 0), Ordering::Release);
+            debug_assert_eq!(before & !WAITERS, self.started & !WAITERS);
+            if before & WAITERS != 0 {
+                wait::wake_all(word_);
+            }
         }
     }
 }

@@ -37,14 +37,39 @@ fn covered_compares_across_the_wrap() {
     assert!(!covered(3, 6), "a failed call may take seq one below entry");
     assert!(covered(1, u16::MAX - 1));
     assert!(!covered(u16::MAX - 2, 0));
-    assert!(
-        covered(0x7fff, 0),
-        "just under half the range ahead: passed"
-    );
-    assert!(
-        !covered(0x8000, 0),
-        "half the range or more: taken as behind"
-    );
+}
+
+/// For entries anywhere in the range and every later `seq` a waiter can
+/// see (one below its entry after a failed call, up to twice around the
+/// wrap): "covered" is only said of a reached ticket, and an unreached
+/// ticket is the end of the call in flight or of the next one (the two
+/// wake bits `wait.rs` targets), also when `seq` wrapped meanwhile.
+#[test]
+fn covered_is_right_however_far_seq_went() {
+    for entry in [
+        0u32, 1, 2, 3, 0x7ffe, 0x7fff, 0x8000, 0xfffc, 0xfffd, 0xfffe, 0xffff,
+    ] {
+        let t = ticket(entry as u16);
+        let true_ticket = (entry + 3) & !1; // unwrapped
+        for now in entry - entry.min(1)..entry + (1 << 17) + 8 {
+            let reached = now >= true_ticket;
+            let c = covered(now as u16, t);
+            assert!(!c || reached, "entry {entry} now {now}: covered too early");
+            if !c {
+                let ahead = t.wrapping_sub(now as u16);
+                assert!((1..=4).contains(&ahead));
+                if now % 2 == 1 {
+                    let end = (now + 1) as u16;
+                    assert!(
+                        t == end || t == end.wrapping_add(2),
+                        "entry {entry} now {now}"
+                    );
+                }
+                // Only a wrap can hide a reached ticket.
+                assert!(!reached || now - true_ticket >= (1 << 16) - 4);
+            }
+        }
+    }
 }
 
 #[test]
