@@ -191,7 +191,8 @@ fn covered(seq: u16, ticket: u16) -> bool {
     !(1..=4).contains(&ticket.wrapping_sub(seq))
 }
 
-/// Coalesces concurrent calls of a barrier: see the [module docs](self).
+/// Coalesces concurrent calls of a barrier: the protocol is described in
+/// `src/coalesce/mod.rs`.
 ///
 /// Not part of the crate's API (reachable only through the hidden
 /// `__private` module, for the benchmarks).

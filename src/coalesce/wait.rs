@@ -42,9 +42,6 @@
 
 use super::atomic::AtomicU32;
 
-/// Wake bits of every sleeper.
-pub(super) const ALL: u32 = !0;
-
 /// The wake bit of a waiter for `ticket`. Tickets are even and consecutive
 /// calls end two apart, so the tickets that can have sleepers at one time
 /// (the call's end and the next one's) have different bits.
@@ -121,7 +118,7 @@ mod imp {
     /// Wakes every sleeper on `word`.
     #[inline]
     pub(in crate::coalesce) fn wake_all(word: &AtomicU32) {
-        wake(word, super::ALL, i32::MAX);
+        wake(word, !0, i32::MAX);
     }
 }
 
@@ -269,7 +266,7 @@ mod imp {
 
     /// As on Linux.
     pub(in crate::coalesce) fn wake_all(_word: &AtomicU32) {
-        wake(super::ALL, usize::MAX);
+        wake(!0, usize::MAX);
     }
 }
 
