@@ -71,6 +71,7 @@ use core::ffi::c_void;
 mod macros;
 
 mod arch;
+mod coalesce;
 mod error;
 mod geometry;
 mod mechanism;
@@ -82,6 +83,13 @@ mod report;
 
 #[cfg(test)]
 mod tests;
+
+/// Crate internals for the benchmarks. **Not part of the API**: no
+/// stability promise, may change or disappear in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::coalesce::Coalescer;
+}
 
 pub use crate::error::{Error, Syscall};
 pub use crate::geometry::{
