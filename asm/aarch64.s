@@ -13,7 +13,7 @@ listing_clear_cache:
     b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
-    ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
+    ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
     cbz x0, <+0xd4>
     tbnz w0, #28, <+0x6c>               // CTR_EL0.IDC: skip the DC loop
     ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
@@ -60,7 +60,7 @@ listing_clear_cache:
     ldr x0, [x0, #LO12]
     bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
     b <+0x30>
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_dual:
     stp x29, x30, [sp, #-48]!
@@ -77,7 +77,7 @@ listing_clear_cache_dual:
     b.cs <+0xd8>                        // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
-    ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
+    ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
     cbz x0, <+0xec>
     tbnz w0, #28, <+0x7c>               // CTR_EL0.IDC: skip the DC loop
     ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
@@ -126,7 +126,7 @@ listing_clear_cache_dual:
     ldr x0, [x0, #LO12]
     bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
     b <+0x40>
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_ranges:
     stp x29, x30, [sp, #-64]!
@@ -154,7 +154,7 @@ listing_clear_cache_ranges:
     b <+0x1dc>
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
-    ldar x0, [x8]                       // cached CTR_EL0 (load-acquire)
+    ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
     cbz x0, <+0x1f8>
     cbz x20, <+0x1dc>
     add x8, x19, #0x8
@@ -259,7 +259,7 @@ listing_clear_cache_ranges:
     ldr x0, [x0, #LO12]
     bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
     b <+0x6c>
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_with:
     cbz x2, <+0x98>
@@ -310,108 +310,275 @@ listing_pipeline_flush_local:
     ret
 
 listing_pipeline_flush_mt:
-    sub sp, sp, #0x40
-    stp x29, x30, [sp, #32]
-    stp x20, x19, [sp, #48]
-    add x29, sp, #0x20
+    sub sp, sp, #0x90
+    stp x29, x30, [sp, #48]
+    stp x28, x27, [sp, #64]
+    stp x26, x25, [sp, #80]
+    stp x24, x23, [sp, #96]
+    stp x22, x21, [sp, #112]
+    stp x20, x19, [sp, #128]
+    add x29, sp, #0x30
     adrp x19, PAGE
     ldr x19, [x19, #LO12]
-    ldrb w8, [x19]
+    ldrb w8, [x19]                      // the flush policy (one relaxed load)
     cmp w8, #0x2
-    b.eq <+0x38>
+    b.eq <+0x48>
     cmp w8, #0x3
-    b.eq <+0xcc>
-    cbz w8, <+0xbc>
+    b.eq <+0xb4>
+    cbz w8, <+0xa4>
     mov w1, wzr
-    b <+0x3c>
+    b <+0x4c>
     mov w1, #0x1
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
-    ldar x8, [x8]                       // cached CTR_EL0 (load-acquire)
-    cbz x8, <+0xf0>
+    ldar x8, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
+    cbz x8, <+0xcc>
     and w8, w8, #0xff
-    cmp w8, #0x1
-    b.eq <+0x114>
-    cmp w8, #0x2
-    b.eq <+0x98>
+    mov w0, wzr
     cmp w8, #0x3
-    b.ne <+0x18c>
-    mov w0, #0x11b
-    mov w1, #0x1
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>
-    mov x8, x0
-    mov w0, #0x1
-    tbnz x8, #63, <+0x188>
-    ldp x20, x19, [sp, #48]
-    ldp x29, x30, [sp, #32]
-    add sp, sp, #0x40
-    ret
-    mov w20, #0x10
-    mov w19, #0x8
-    mov w0, #0x11b
-    mov w1, w19
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>
-    tbz x0, #63, <+0x134>
-    b <+0x148>
+    b.eq <+0xf4>
+    cmp w8, #0x2
+    b.eq <+0x90>
+    cmp w8, #0x1
+    b.ne <+0x41c>
+    mov w8, #0x40
+    mov w20, #0x1
+    mov w25, #0x20
+    str w8, [sp, #16]
+    b <+0xfc>
+    mov w8, #0x10
+    mov w20, #0x1
+    mov w25, #0x8
+    str w8, [sp, #16]
+    b <+0xfc>
     bl <_ZN16icache_coherence6policy9first_use>
     and w1, w0, #0xff
     cmp w1, #0x2
-    b.ne <+0x3c>
-    ldrb w8, [x19]
+    b.ne <+0x4c>
+    ldrb w8, [x19]                      // the flush policy (one relaxed load)
     cmp w8, #0x2
-    b.eq <+0x18c>
-    cbnz w8, <+0x134>
+    b.eq <+0x418>
+    cbz w8, <+0x408>
+    mov w0, #0x1
+    b <+0x41c>
+    add x0, sp, #0x18
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
+    ldrb w8, [sp, #24]
+    cmp w8, #0x5
+    b.ne <+0x418>
+    ldr x8, [sp, #32]
+    and w8, w8, #0xff
+    mov w0, wzr
+    cmp w8, #0x3
+    b.ne <+0x6c>
+    mov w25, #0x1
+    mov w20, w0
+    adrp x8, PAGE
+    ldr x8, [x8, #LO12]
+    ldarb w8, [x8]
+    cbz w8, <+0x400>
+    adrp x8, PAGE
+    adrp x19, PAGE
+    ldr x8, [x8, #LO12]
+    ldr x19, [x19, #LO12]
+    ldr w8, [x8]
+    ldr w21, [x19]
+    lsl w28, w8, #17
+    tbnz w21, #1, <+0x154>
+    and w8, w21, #0x1ffff
+    adrp x2, PAGE
+    mov w0, w21
+    orr w8, w28, w8
+    ldr x2, [x2, #LO12]
+    orr w24, w8, #0x2
+    mov w1, w24
+    bl <__aarch64_cas4_acq_rel>
+    cmp w0, w21
+    b.eq <+0x370>
+    str w20, [sp, #20]
+    adrp x21, PAGE
+    mov w0, wzr
+    ldr x21, [x21, #LO12]
+    mov x1, x21
+    bl <__aarch64_ldset4_rel>
+    lsr w10, w0, #1
+    mov w9, #0xfffc
+    mov w23, w0
+    mov w0, #0x1
+    add w8, w10, #0x3
+    and w22, w8, #0xfffffffe
+    sub w10, w10, w22
+    cmp w9, w10, uxth
+    b.hi <+0x41c>
+    lsr w8, w8, #1
+    mov w20, #0xfffd
+    mov w19, wzr
+    movk w20, #0x1, lsl #16
+    orr w26, w28, #0x2
+    mov w27, #0xfffb
+    lsl w8, w0, w8
+    str w8, [sp, #12]
+    cmp w19, #0x64
+    b.cs <+0x1f4>                       // -> Err(RangeWraps), before any maintenance
+    str w25, [sp, #8]
+    b <+0x2b0>
+    and w8, w23, w20
+    mov w0, w23
+    mov x2, x21
+    orr w24, w8, w26
+    mov w1, w24
+    bl <__aarch64_cas4_acq_rel>
+    cmp w0, w23
+    b.eq <+0x364>
+    lsr w8, w0, #1
+    mov w23, w0
+    sub w8, w8, w22
+    cmp w27, w8, uxth
+    b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
+    tbz w23, #1, <+0x1c0>
+    and w8, w23, #0xfffe0000
+    cmp w8, w28
+    b.ne <+0x228>
+    tbnz w23, #0, <+0x320>
+    orr w1, w23, #0x1
+    mov w0, w23
+    mov x2, x21
+    orr w19, w23, #0x1
+    bl <__aarch64_cas4_acq>
+    cmp w0, w23
+    b.ne <+0x1e0>
+    b <+0x31c>
+    mov w8, #0x1fffe
+    mov w0, w23
+    mov x2, x21
+    add w8, w23, w8
+    and w1, w8, #0x1fffc
+    mov w19, w1
+    bl <__aarch64_cas4_acq_rel>
+    cmp w0, w23
+    b.ne <+0x1e0>
+    tbz w23, #0, <+0x270>
+    mov w0, #0x62
+    mov x1, x21
+    mov w2, #0x8a
+    mov w3, #0x7fffffff
+    mov x4, xzr
+    mov x5, xzr
+    mov w6, #0xffffffff
+    bl <syscall@plt>                    // the membarrier (or futex) system call
+    mov w0, w19
+    b <+0x1e0>
+    and w8, w23, w20
+    mov w0, w23
+    mov x2, x21
+    orr w24, w8, w26
+    mov w1, w24
+    bl <__aarch64_cas4_acq_rel>
+    cmp w0, w23
+    b.eq <+0x360>
+    mov w25, w0
+    lsr w8, w25, #1
+    mov w23, w25
+    sub w8, w8, w22
+    cmp w27, w8, uxth
+    b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
+    tbz w23, #1, <+0x278>
+    and w8, w23, #0xfffe0000
+    cmp w8, w28
+    b.eq <+0x30c>
+    mov w8, #0x1fffe
+    mov w0, w23
+    mov x2, x21
+    add w8, w23, w8
+    and w25, w8, #0x1fffc
+    mov w1, w25
+    bl <__aarch64_cas4_acq_rel>
+    cmp w0, w23
+    b.ne <+0x298>
+    tbz w23, #0, <+0x29c>
+    mov w0, #0x62
+    mov x1, x21
+    mov w2, #0x8a
+    mov w3, #0x7fffffff
+    mov x4, xzr
+    mov x5, xzr
+    mov w6, #0xffffffff
+    bl <syscall@plt>                    // the membarrier (or futex) system call
+    b <+0x29c>
+    add w19, w19, #0x1
+    isb                                 // discard this core's prefetched instructions
+    ldr w25, [sp, #8]
+    b <+0x344>
+    mov w23, w19
+    ldr w6, [sp, #12]
+    mov w0, #0x62
+    mov x1, x21
+    mov w2, #0x89
+    mov w3, w23
+    mov x4, xzr
+    mov x5, xzr
+    bl <syscall@plt>                    // the membarrier (or futex) system call
+    mov w19, wzr
+    ldar w23, [x21]
+    mov w0, #0x1
+    lsr w8, w23, #1
+    sub w8, w8, w22
+    cmp w27, w8, uxth
+    b.cc <+0x1b0>
+    b <+0x41c>
+    ldr w25, [sp, #8]
+    adrp x19, PAGE
+    ldr x19, [x19, #LO12]
+    ldr w20, [sp, #20]
+    mov w0, #0x11b
+    mov w1, w25
+    mov w2, wzr
+    mov w3, wzr
+    bl <syscall@plt>                    // the membarrier (or futex) system call
+    tbnz x0, #63, <+0x390>
+    mov w8, #0x1
+    b <+0x3e0>
+    bl <__errno_location@plt>
+    ldr w9, [x0]
+    eor w8, w20, #0x1
+    cmp w9, #0x1
+    csinc w8, w8, wzr, eq
+    tbnz w8, #0, <+0x3dc>
+    ldr w1, [sp, #16]
+    mov w0, #0x11b
+    mov w2, wzr
+    mov w3, wzr
+    bl <syscall@plt>                    // the membarrier (or futex) system call
+    tbnz x0, #63, <+0x3d8>
+    mov w0, #0x11b
+    mov w1, w25
+    mov w2, wzr
+    mov w3, wzr
+    bl <syscall@plt>                    // the membarrier (or futex) system call
+    tbz x0, #63, <+0x388>
+    bl <__errno_location@plt>
+    mov w8, wzr
+    str x19, [sp, #24]
+    mov w19, w8
+    str w24, [sp, #32]
+    strb w8, [sp, #36]
+    add x0, sp, #0x18
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>
+    mov w0, w19
+    b <+0x41c>
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register>
+    b <+0x10c>
     bl <_ZN16icache_coherence6policy9first_use>
     and w8, w0, #0xff
     cmp w8, #0x1
-    b.ne <+0x134>
-    b <+0x18c>
-    add x0, sp, #0x8
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
-    ldrb w8, [sp, #8]
-    cmp w8, #0x5
-    b.ne <+0x18c>
-    ldr x8, [sp, #16]
-    and w8, w8, #0xff
-    cmp w8, #0x1
-    b.ne <+0x58>
-    mov w20, #0x40
-    mov w19, #0x20
-    mov w0, #0x11b
-    mov w1, w19
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>
-    tbnz x0, #63, <+0x148>
-    mov w0, #0x1
-    ldp x20, x19, [sp, #48]
-    ldp x29, x30, [sp, #32]
-    add sp, sp, #0x40
-    ret
-    bl <__errno_location@plt>
-    ldr w8, [x0]
-    cmp w8, #0x1
-    b.ne <+0x18c>
-    mov w0, #0x11b
-    mov w1, w20
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>
-    tbnz x0, #63, <+0x188>
-    mov w0, #0x11b
-    mov w1, w19
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>
-    tbz x0, #63, <+0x134>
-    bl <__errno_location@plt>
+    b.ne <+0xc4>
     mov w0, wzr
-    ldp x20, x19, [sp, #48]
-    ldp x29, x30, [sp, #32]
-    add sp, sp, #0x40
+    ldp x20, x19, [sp, #128]
+    ldp x22, x21, [sp, #112]
+    ldp x24, x23, [sp, #96]
+    ldp x26, x25, [sp, #80]
+    ldp x28, x27, [sp, #64]
+    ldp x29, x30, [sp, #48]
+    add sp, sp, #0x90
     ret
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper around the out-of-line init; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached

@@ -128,7 +128,7 @@ listing_pipeline_flush_local:
 listing_pipeline_flush_mt:
     stmg %r6, %r15, 48(%r15)
     aghi %r15, -184
-    lgrl %r1, <_GLOBAL_OFFSET_TABLE_+0x280>
+    lgrl %r1, <_GLOBAL_OFFSET_TABLE_+0x290>
     llc %r0, 0(%r1)
     cije %r0, 2, <+0x42>
     lhi %r13, 1

@@ -41,6 +41,7 @@
 use core::num::NonZeroUsize;
 use once_cell::race::OnceNonZeroUsize;
 
+use crate::coalesce::Coalescer;
 use crate::policy::{self, FlushPolicy};
 use crate::{Error, FlushMechanism, Syscall};
 
@@ -214,12 +215,26 @@ fn commands(m: FlushMechanism) -> (i32, Option<i32>) {
 }
 
 /// One cross-thread pipeline flush: exactly one syscall once probed.
+///
+/// Concurrent callers share calls through `coalescer` ([`Coalescer::run`]):
+/// each returns only after a call that *started after it entered* has
+/// completed, so K callers at once make about one call per arrival wave
+/// instead of K (the kernel serialises expedited commands). If the call
+/// that would have served a waiter fails, the waiter is not covered and
+/// makes (or waits for) the next one; it never returns `Ok` uncovered.
 pub(crate) fn flush<K: Kernel>(
     k: &K,
     cell: &OnceNonZeroUsize,
     policy: FlushPolicy,
+    coalescer: &Coalescer,
 ) -> Result<(), Error> {
     let (cmd, register) = commands(mechanism(k, cell, policy)?);
+    coalescer.run(|| barrier(k, cmd, register))
+}
+
+/// One barrier: `cmd`; if the kernel forgot our registration (`EPERM`),
+/// register once and retry once.
+fn barrier<K: Kernel>(k: &K, cmd: i32, register: Option<i32>) -> Result<(), Error> {
     let err = |e| Error::from_errno(Syscall::Membarrier, e);
     match k.membarrier(cmd) {
         Ok(_) => Ok(()),
@@ -237,6 +252,9 @@ pub(crate) fn flush<K: Kernel>(
 /// The process-wide state for the running kernel.
 static STATE: OnceNonZeroUsize = OnceNonZeroUsize::new();
 
+/// The process-wide coalescer of concurrent flushes.
+static COALESCER: Coalescer = Coalescer::new();
+
 /// [`flush`] for this process and kernel, under the policy in force.
 #[inline]
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
@@ -245,7 +263,7 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
         // Nothing to call: fine unless Strict, which refuses the downgrade.
         return policy::fixed(FlushMechanism::LocalSyncRequired).map(drop);
     }
-    flush(&Os, &STATE, policy)
+    flush(&Os, &STATE, policy, &COALESCER)
 }
 
 /// [`flush_mechanism`], and how many system calls this call made (the

@@ -2,6 +2,7 @@
 //! real one. These run natively on every Linux host.
 
 use super::*;
+use crate::coalesce::Coalescer;
 use std::sync::{Arc, Barrier, Mutex};
 
 const BE: FlushPolicy = FlushPolicy::BestEffort;
@@ -75,10 +76,10 @@ const REG_PE: i32 = CMD_REGISTER_PRIVATE_EXPEDITED;
 fn modern_kernel_registers_once_then_one_call_each() {
     let k = Scripted::supporting(MODERN);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC], "first call: register + barrier");
     for _ in 0..9 {
-        flush(&k, &cell, BE).unwrap();
+        flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     }
     assert_eq!(k.calls().len(), 11, "10 flushes, 11 syscalls");
     assert!(k.calls()[2..].iter().all(|&c| c == SC));
@@ -101,7 +102,7 @@ fn eager_query_registers_so_the_first_flush_is_one_call() {
         mechanism(&k, &cell, BE),
         Ok(FlushMechanism::MembarrierSyncCore)
     );
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC]);
 }
 
@@ -120,10 +121,10 @@ fn forgotten_registration_is_renewed_once() {
         Ok(0)
     });
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell, BE).unwrap();
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC, SC, REG_SC, SC]);
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls().len(), 6);
 }
 
@@ -132,7 +133,7 @@ fn persistent_eperm_after_registration_is_permission_denied() {
     let k = Scripted::new(|cmd, _| if cmd == SC { Err(libc::EPERM) } else { Ok(0) });
     let cell = OnceNonZeroUsize::new();
     assert_eq!(
-        flush(&k, &cell, BE),
+        flush(&k, &cell, BE, &Coalescer::new()),
         Err(Error::PermissionDenied {
             syscall: Syscall::Membarrier,
             errno: libc::EPERM
@@ -150,9 +151,9 @@ fn kernel_before_4_16_falls_back_to_private_expedited() {
     let k =
         Scripted::supporting(CMD_GLOBAL | CMD_PRIVATE_EXPEDITED | CMD_REGISTER_PRIVATE_EXPEDITED);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_PE, PE]);
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_PE, PE, PE]);
     let m = mechanism(&k, &cell, BE).unwrap();
     assert_eq!(m, FlushMechanism::MembarrierPrivateExpedited);
@@ -163,8 +164,8 @@ fn kernel_before_4_16_falls_back_to_private_expedited() {
 fn global_only_kernel_falls_back_to_global() {
     let k = Scripted::supporting(CMD_GLOBAL);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell, BE).unwrap();
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(
         k.calls(),
         [REG_SC, REG_PE, CMD_QUERY, CMD_GLOBAL, CMD_GLOBAL]
@@ -185,9 +186,9 @@ fn nohz_full_without_expedited_is_unsupported_and_cached() {
         syscall: Some(Syscall::Membarrier),
         errno: 0,
     });
-    assert_eq!(flush(&k, &cell, BE), want);
+    assert_eq!(flush(&k, &cell, BE, &Coalescer::new()), want);
     assert_eq!(k.calls(), [REG_SC, REG_PE, CMD_QUERY]);
-    assert_eq!(flush(&k, &cell, BE), want);
+    assert_eq!(flush(&k, &cell, BE, &Coalescer::new()), want);
     assert_eq!(
         mechanism(&k, &cell, BE),
         want.map(|()| FlushMechanism::NotRequired)
@@ -203,7 +204,7 @@ fn nohz_full_without_expedited_is_unsupported_and_cached() {
 fn no_membarrier_at_all_is_unsupported_enosys() {
     let k = Scripted::new(|_, _| Err(libc::ENOSYS));
     let cell = OnceNonZeroUsize::new();
-    let e = flush(&k, &cell, BE).unwrap_err();
+    let e = flush(&k, &cell, BE, &Coalescer::new()).unwrap_err();
     assert_eq!(
         e,
         Error::Unsupported {
@@ -223,8 +224,8 @@ fn seccomp_eperm_is_permission_denied_and_cached() {
         syscall: Syscall::Membarrier,
         errno: libc::EPERM,
     });
-    assert_eq!(flush(&k, &cell, BE), want);
-    assert_eq!(flush(&k, &cell, BE), want);
+    assert_eq!(flush(&k, &cell, BE, &Coalescer::new()), want);
+    assert_eq!(flush(&k, &cell, BE, &Coalescer::new()), want);
     assert_eq!(k.calls(), [REG_SC], "denied once, never asked again");
 }
 
@@ -239,13 +240,13 @@ fn transient_errors_are_not_cached() {
     });
     let cell = OnceNonZeroUsize::new();
     assert_eq!(
-        flush(&k, &cell, BE),
+        flush(&k, &cell, BE, &Coalescer::new()),
         Err(Error::Os {
             syscall: Syscall::Membarrier,
             errno: libc::ENOMEM
         })
     );
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_SC, SC]);
 }
 
@@ -260,7 +261,7 @@ fn racing_first_calls_all_succeed() {
             let (k, cell, start) = (k.clone(), cell.clone(), start.clone());
             std::thread::spawn(move || {
                 start.wait();
-                flush(&*k, &cell, BE)
+                flush(&*k, &cell, BE, &Coalescer::new())
             })
         })
         .collect();
@@ -315,13 +316,13 @@ fn real_kernel_flushes() {
         Ok(m) => {
             std::eprintln!("this kernel: {}", m.name());
             for _ in 0..3 {
-                flush(&Os, &cell, BE).unwrap();
+                flush(&Os, &cell, BE, &Coalescer::new()).unwrap();
             }
         }
         // A sandbox without membarrier must give a typed error, not a crash.
         Err(e @ (Error::Unsupported { .. } | Error::PermissionDenied { .. })) => {
             std::eprintln!("this kernel offers no membarrier: {e}");
-            assert_eq!(flush(&Os, &cell, BE), Err(e));
+            assert_eq!(flush(&Os, &cell, BE, &Coalescer::new()), Err(e));
         }
         Err(e) => panic!("unexpected {e:?}"),
     }
@@ -333,8 +334,8 @@ const STRICT: FlushPolicy = FlushPolicy::Strict;
 fn strict_takes_sync_core_only() {
     let k = Scripted::supporting(MODERN);
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell, STRICT).unwrap();
-    flush(&k, &cell, STRICT).unwrap();
+    flush(&k, &cell, STRICT, &Coalescer::new()).unwrap();
+    flush(&k, &cell, STRICT, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, SC, SC]);
     assert_eq!(
         mechanism(&k, &cell, STRICT),
@@ -356,8 +357,8 @@ fn strict_refuses_the_fallbacks_and_remembers() {
             syscall: Some(Syscall::Membarrier),
             errno: libc::EINVAL,
         });
-        assert_eq!(flush(&k, &cell, STRICT), want);
-        assert_eq!(flush(&k, &cell, STRICT), want);
+        assert_eq!(flush(&k, &cell, STRICT, &Coalescer::new()), want);
+        assert_eq!(flush(&k, &cell, STRICT, &Coalescer::new()), want);
         assert_eq!(
             k.calls(),
             [REG_SC],
@@ -377,7 +378,7 @@ fn gvisor_best_effort_falls_back_visibly() {
         _ => Err(libc::EINVAL),
     });
     let cell = OnceNonZeroUsize::new();
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(k.calls(), [REG_SC, REG_PE, PE]);
     let m = mechanism(&k, &cell, BE).unwrap();
     assert_eq!(m, FlushMechanism::MembarrierPrivateExpedited);
@@ -398,16 +399,41 @@ fn remembered_and_retried_errors() {
     });
     let cell = OnceNonZeroUsize::new();
     assert_eq!(
-        flush(&k, &cell, BE),
+        flush(&k, &cell, BE, &Coalescer::new()),
         Err(Error::Os {
             syscall: Syscall::Membarrier,
             errno: libc::EINTR
         })
     );
-    flush(&k, &cell, BE).unwrap();
+    flush(&k, &cell, BE, &Coalescer::new()).unwrap();
     assert_eq!(
         k.calls(),
         [REG_SC, SC, SC],
         "probed once; the flush retried"
     );
+}
+
+#[test]
+fn racing_flushes_share_a_coalescer() {
+    const THREADS: usize = 8;
+    let k = Arc::new(Scripted::supporting(MODERN));
+    let cell = Arc::new(OnceNonZeroUsize::new());
+    let coalescer = Arc::new(Coalescer::new());
+    flush(&*k, &cell, BE, &coalescer).unwrap();
+    let start = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (k, cell, start, c) = (k.clone(), cell.clone(), start.clone(), coalescer.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                (0..100).try_for_each(|_| flush(&*k, &cell, BE, &c))
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), Ok(()));
+    }
+    let barriers = k.calls().iter().filter(|&&c| c == SC).count();
+    // At most one call per flush; how many fewer depends on the interleaving.
+    assert!((1..=1 + THREADS * 100).contains(&barriers), "{barriers}");
 }
