@@ -49,8 +49,8 @@ pub(super) const STAMP_BITS: u32 = 15;
 mod imp {
     use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-    /// This process's fork generation: 0 in the process that first used a
-    /// coalescer, parent's + 1 in each child.
+    /// This process's fork generation: the parent's + 1 in a child forked
+    /// after the handler was registered, else inherited (0 at first).
     static GENERATION: AtomicU32 = AtomicU32::new(0);
 
     /// The pid the child handler last ran in (0: never): deduplicates
@@ -120,8 +120,10 @@ mod imp {
     )
 )))]
 mod imp {
-    //! No `fork` to guard against: loom models and Miri have none, other
-    //! targets have no `pthread_atfork` in `libc` (or no `fork`).
+    //! No fork detection: loom models and Miri cannot fork; the remaining
+    //! targets either have no `fork` or (other Unix systems) are not
+    //! supported by this crate's flush, which is the coalescer's one user.
+    //! There, a child forked during a call would wait for it forever.
 
     /// Nothing to register.
     #[inline]

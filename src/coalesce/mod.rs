@@ -77,7 +77,9 @@
 //!   compare-and-swap that comes later in the word's modification order, so
 //!   it reads from the entry's release sequence and synchronizes with it:
 //!   everything the caller wrote before `run` (the code, and on AArch64 its
-//!   `DSB`-completed maintenance) happens before the barrier starts.
+//!   `DSB`-completed maintenance) happens before the barrier starts. The
+//!   system call follows that Acquire in program order (and Linux's
+//!   `membarrier` itself begins with a full barrier, `smp_mb()`).
 //! - *The call happens before the return of those it serves.* The issuer
 //!   ends a call with a Release read-modify-write; a waiter decides it is
 //!   covered from an Acquire load (or failed Acquire compare-and-swap) of
