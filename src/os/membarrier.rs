@@ -252,7 +252,10 @@ fn barrier<K: Kernel>(k: &K, cmd: i32, register: Option<i32>) -> Result<(), Erro
 /// The process-wide state for the running kernel.
 static STATE: OnceNonZeroUsize = OnceNonZeroUsize::new();
 
-/// The process-wide coalescer of concurrent flushes.
+/// The process-wide coalescer of concurrent flushes. (Under the `loom`
+/// model checker, whose atomics cannot be built in a `static`, this path is
+/// never run, only compiled: each call gets its own.)
+#[cfg(not(loom))]
 static COALESCER: Coalescer = Coalescer::new();
 
 /// [`flush`] for this process and kernel, under the policy in force.
@@ -263,7 +266,11 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
         // Nothing to call: fine unless Strict, which refuses the downgrade.
         return policy::fixed(FlushMechanism::LocalSyncRequired).map(drop);
     }
-    flush(&Os, &STATE, policy, &COALESCER)
+    #[cfg(not(loom))]
+    let coalescer = &COALESCER;
+    #[cfg(loom)]
+    let coalescer = &Coalescer::new();
+    flush(&Os, &STATE, policy, coalescer)
 }
 
 /// [`flush_mechanism`], and how many system calls this call made (the
