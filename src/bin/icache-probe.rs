@@ -37,6 +37,7 @@ const SIZES: [usize; 8] = [
 
 struct Options {
     json: bool,
+    concurrent: Vec<usize>,
     policy: FlushPolicy,
     samples: usize,
     batch_time: Duration,
@@ -45,6 +46,7 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         json: false,
+        concurrent: Vec::new(),
         policy: FlushPolicy::BestEffort,
         samples: 21,
         batch_time: Duration::from_millis(1),
@@ -54,17 +56,28 @@ fn parse_args() -> Result<Options, String> {
             "--json" => o.json = true,
             "--strict" => o.policy = FlushPolicy::Strict,
             "--no-syscalls" => o.policy = FlushPolicy::NoSyscalls,
+            a if a.starts_with("--concurrent=") => {
+                o.concurrent = a["--concurrent=".len()..]
+                    .split(',')
+                    .map(|k| k.parse::<usize>().map_err(|e| format!("--concurrent: {e}")))
+                    .collect::<Result<_, _>>()?;
+                if o.concurrent.contains(&0) {
+                    return Err("--concurrent: K must be at least 1".into());
+                }
+            }
             "--quick" => {
                 o.samples = 5;
                 o.batch_time = Duration::from_micros(200);
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: icache-probe [--json] [--quick] [--strict | --no-syscalls]\n\
+                    "usage: icache-probe [--json] [--quick] [--strict | --no-syscalls] [--concurrent=K,K..]\n\
                      Prints the cache geometry and flush mechanism, and the measured cost\n\
                      of clear_cache (64 B to 1 MiB), pipeline_flush_mt and\n\
                      pipeline_flush_local. --strict: the Strict flush policy (on x86_64\n\
-                     Linux, membarrier SYNC_CORE: its real cost); --no-syscalls: no membarrier."
+                     Linux, membarrier SYNC_CORE: its real cost); --no-syscalls: no membarrier.\n\
+                     --concurrent=1,2,4,8: K threads (pinned round-robin) flushing at once,\n\
+                     through the crate (coalesced) and looping on the raw membarrier."
                         .into(),
                 )
             }
@@ -224,6 +237,11 @@ fn main() -> ExitCode {
         ));
         stop.store(true, Ordering::Relaxed);
         spinner.join().expect("spinner");
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if !o.concurrent.is_empty() {
+        concurrent(&o, mechanism);
     }
 
     let report = Report {
@@ -448,4 +466,68 @@ fn json(r: &Report) -> String {
     }
     let _ = writeln!(s, "  ]\n}}");
     s
+}
+
+/// `--concurrent`: K threads flushing at once, pinned round-robin to the
+/// CPUs, through `pipeline_flush_mt` (coalesced) and looping on the raw
+/// `membarrier` command of the mechanism in force, interleaved in one run;
+/// per-flush latency as each thread sees it. Printed to stderr.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn concurrent(o: &Options, mechanism: Result<FlushMechanism, Error>) {
+    let cmd = match mechanism {
+        Ok(FlushMechanism::MembarrierSyncCore) => 32,
+        Ok(FlushMechanism::MembarrierPrivateExpedited) => 8,
+        Ok(FlushMechanism::MembarrierGlobal) => 1,
+        other => {
+            eprintln!("--concurrent: the mechanism ({other:?}) makes no membarrier call; use --strict on x86");
+            return;
+        }
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let iters = if o.samples <= 5 { 2_000 } else { 20_000 };
+    eprintln!("\nconcurrent flushes, us per flush as each thread sees it ({iters} per thread, {cpus} CPUs)");
+    eprintln!(
+        "  {:>3}  {:>12}  {:>12}  {:>7}",
+        "K", "raw", "coalesced", "ratio"
+    );
+    for &k in &o.concurrent {
+        let run = |raw: bool| -> f64 {
+            let start = Arc::new(std::sync::Barrier::new(k));
+            let threads: Vec<_> = (0..k)
+                .map(|t| {
+                    let start = start.clone();
+                    std::thread::spawn(move || {
+                        // SAFETY: a CPU set on the stack, for this thread only.
+                        unsafe {
+                            let mut set: libc::cpu_set_t = core::mem::zeroed();
+                            libc::CPU_SET(t % cpus, &mut set);
+                            libc::sched_setaffinity(0, core::mem::size_of_val(&set), &set);
+                        }
+                        start.wait();
+                        let t0 = Instant::now();
+                        for _ in 0..iters {
+                            if raw {
+                                // SAFETY: membarrier takes no pointers.
+                                let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) };
+                                assert_eq!(r, 0, "membarrier({cmd})");
+                            } else {
+                                pipeline_flush_mt().expect("pipeline_flush_mt");
+                            }
+                        }
+                        t0.elapsed().as_secs_f64() * 1e6 / iters as f64
+                    })
+                })
+                .collect();
+            let per: Vec<f64> = threads
+                .into_iter()
+                .map(|t| t.join().expect("thread"))
+                .collect();
+            per.iter().sum::<f64>() / per.len() as f64
+        };
+        let (raw, coalesced) = (run(true), run(false));
+        eprintln!(
+            "  {k:>3}  {raw:>12.2}  {coalesced:>12.2}  {:>7.2}",
+            coalesced / raw
+        );
+    }
 }
