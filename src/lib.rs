@@ -37,7 +37,7 @@
 //! |---|---|---|
 //! | Linux/Android aarch64 | `DC CVAU` per D line (skipped if IDC), `DSB ISH`, `IC IVAU` per I line + `DSB ISH` (skipped if DIC), `ISB`; no syscall | `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)`, registered once; falls back to `PRIVATE_EXPEDITED`, then `GLOBAL`. Android below API 29: no call, `LocalSyncRequired` |
 //! | Linux/Android arm | `cacheflush(start, end, 0)` | as aarch64 |
-//! | Linux/Android riscv64 | `riscv_flush_icache(start, end, 0)` (all threads) | nothing more (`ByClearCache`) |
+//! | Linux/Android riscv64 | `riscv_flush_icache(start, end, 0)` (all threads); after an eager [`init`] on Linux 6.10+: `FENCE.I` | nothing more (`ByClearCache`); in the `FENCE.I` mode `membarrier` SYNC_CORE |
 //! | FreeBSD, NetBSD, OpenBSD aarch64 | as Linux aarch64 | FreeBSD 14.1+: `membarrier`; else `LocalSyncRequired` |
 //! | OpenBSD riscv64 | `sysarch(RISCV_SYNC_ICACHE)` | nothing more (`ByClearCache`) |
 //! | Apple (macOS, iOS, ...) | `sys_icache_invalidate(ptr, len)` | nothing exists: `LocalSyncRequired` |
@@ -114,7 +114,10 @@ use crate::range::CodeRange;
 /// - **FreeBSD, NetBSD, OpenBSD, bare metal aarch64**: as Linux aarch64.
 /// - **Linux/Android arm**: `cacheflush(ptr, ptr + len, 0)`.
 /// - **Linux/Android riscv64**: `riscv_flush_icache(ptr, ptr + len, 0)`,
-///   which makes every thread of the process see the new code. OpenBSD
+///   which makes every thread of the process see the new code; after an
+///   eager [`init`] on Linux 6.10+ with `membarrier` SYNC_CORE, a local
+///   `FENCE.I` instead (then [`pipeline_flush_mt`] reaches the other
+///   threads; [`flush_mechanism`] says which). OpenBSD
 ///   riscv64: `sysarch(RISCV_SYNC_ICACHE)`. Bare metal: `FENCE.I`, this
 ///   hart only.
 /// - **Apple**: `sys_icache_invalidate(ptr, len)` (libSystem).
@@ -225,7 +228,8 @@ pub unsafe fn clear_cache_with(
 ///   process that calls `membarrier`) and on FreeBSD 14.1+ (the same call,
 ///   syscall 584), see [`FlushMechanism`].
 /// - **riscv64 Linux/Android, OpenBSD**: nothing; [`clear_cache`] already
-///   reached every thread.
+///   reached every thread (`ByClearCache`), except in the `FENCE.I` mode an
+///   eager [`init`] may enable on riscv64 Linux: then `membarrier` SYNC_CORE.
 /// - **Windows aarch64**: `FlushProcessWriteBuffers()`.
 /// - **Apple, NetBSD, OpenBSD aarch64, FreeBSD before 14.1, Android below
 ///   API 29**: nothing exists (or may be called); returns `Ok` and the
@@ -291,7 +295,8 @@ pub fn pipeline_flush_mt() -> Result<(), Error> {
 ///   cross-modifying code (vol. 3A, 9.1.3).
 /// - **s390x**: `BCR 15,0`, a serialising operation (Principles of
 ///   Operation, chapter 5, "Serialization").
-/// - **Miri**, other architectures: a compiler fence only.
+/// - **Miri**, x86_64 SGX enclaves (where `CPUID` faults), other
+///   architectures: a compiler fence only.
 ///
 /// # The publication protocol
 ///
@@ -380,7 +385,9 @@ pub fn init() -> Result<Report, Error> {
 /// match init_with(FlushPolicy::Strict) {
 ///     Ok(report) => assert!(report.mechanism.serialises_all_threads()),
 ///     // No serialising mechanism here (no SYNC_CORE, Apple, Windows...):
-///     // a typed error, never a silent fallback.
+///     // a typed error, never a silent fallback. Strict stays in force, so
+///     // every later pipeline_flush_mt returns this error too: such a
+///     // process uses the pipeline_flush_local protocol instead.
 ///     Err(e) => println!("strict flushing unavailable: {e}"),
 /// }
 /// ```
@@ -388,11 +395,13 @@ pub fn init() -> Result<Report, Error> {
 /// # Errors
 /// - [`Error::PolicyConflict`] if another policy is already in force: one
 ///   chosen by an earlier `init_with`, or `BestEffort`, fixed by the first
-///   [`pipeline_flush_mt`], [`clear_cache`] or [`flush_mechanism`].
+///   [`pipeline_flush_mt`] or [`flush_mechanism`] (or, on riscv64 Linux,
+///   the first [`clear_cache`]).
 /// - The probe's error, as [`pipeline_flush_mt`] would return it
 ///   (`Strict` without a serialising mechanism: [`Error::Unsupported`]).
 pub fn init_with(policy: FlushPolicy) -> Result<Report, Error> {
     let policy = policy::choose(policy)?;
+    policy::mark_eager();
     let geometry = cache_geometry();
     let (mechanism, syscalls) = os::imp::flush_mechanism_counted();
     Ok(Report {

@@ -83,6 +83,22 @@ impl fmt::Display for FlushPolicy {
 /// 0 = not chosen yet; else [`FlushPolicy::encode`].
 static POLICY: AtomicU8 = AtomicU8::new(0);
 
+/// Whether the process initialised eagerly ([`init_with`](crate::init_with)),
+/// which opts in to modes whose `clear_cache` reaches only the calling
+/// thread (RISC-V's `fence.i` mode).
+static EAGER: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Records eager initialisation (before its probe runs).
+pub(crate) fn mark_eager() {
+    EAGER.store(true, Ordering::Relaxed);
+}
+
+/// See [`mark_eager`].
+#[allow(dead_code)] // read on riscv64 Linux only
+pub(crate) fn eager() -> bool {
+    EAGER.load(Ordering::Relaxed)
+}
+
 /// The policy in force, fixing it at `BestEffort` if none was chosen yet.
 /// One relaxed load once chosen.
 #[inline]

@@ -24,12 +24,27 @@ cfg_table! {
     } else if #[cfg(target_arch = "aarch64")] {
         pub(crate) mod aarch64;
         pub(crate) use aarch64::isb as pipeline_flush_local;
+    } else if #[cfg(target_arch = "arm64ec")] {
+        /// `ISB` on Windows' Arm64EC (AArch64 hardware, x64-compatible ABI).
+        #[inline(always)]
+        pub(crate) fn pipeline_flush_local() {
+            // SAFETY: a context synchronisation event; no register or memory changes.
+            unsafe { core::arch::asm!("isb", options(nostack, preserves_flags)) };
+        }
     } else if #[cfg(target_arch = "arm")] {
         pub(crate) mod arm;
         pub(crate) use arm::isb as pipeline_flush_local;
     } else if #[cfg(target_arch = "riscv64")] {
         pub(crate) mod riscv64;
         pub(crate) use riscv64::fence_i as pipeline_flush_local;
+    } else if #[cfg(all(target_arch = "x86_64", target_env = "sgx"))] {
+        /// Inside an SGX enclave `CPUID` faults and `SERIALIZE` cannot be
+        /// assumed: a compiler fence only. Documented on
+        /// [`pipeline_flush_local`](crate::pipeline_flush_local).
+        #[inline(always)]
+        pub(crate) fn pipeline_flush_local() {
+            core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        }
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
         pub(crate) mod x86;
         pub(crate) use x86::serialize as pipeline_flush_local;

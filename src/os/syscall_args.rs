@@ -69,19 +69,26 @@ pub(crate) enum RiscvMode {
     FenceI,
 }
 
-/// The decision: `fence.i` only when the prctl was accepted *and*
-/// `membarrier` SYNC_CORE is in force, so that the guarantee is never
-/// weaker than the system call's. The kernel's documentation leaves threads
-/// running on other harts to user space (cmodx.rst: "the other thread must
-/// still emit an icache flushing instruction"); SYNC_CORE is what does it
-/// for them. `membarrier` is probed only if the prctl succeeded.
+/// The decision: `fence.i` only when the process asked for it by eager
+/// initialisation ([`crate::init`] before the first `clear_cache`), `membarrier`
+/// SYNC_CORE is in force, and the prctl is accepted; otherwise the system
+/// call. Lazy first use keeps `riscv_flush_icache`, so that code written
+/// for the crates this replaces, which may rely on `clear_cache` alone
+/// reaching every thread, keeps that guarantee. SYNC_CORE is required
+/// because the kernel leaves threads running on other harts to user space
+/// (cmodx.rst: "the other thread must still emit an icache flushing
+/// instruction"), and SYNC_CORE runs `fence.i` on them. `membarrier` is
+/// probed first and the prctl only tried if it is in force, so the prctl
+/// is never left on for nothing.
 pub(crate) fn riscv_plan(
-    prctl: Result<(), i32>,
+    eager: bool,
     membarrier: impl FnOnce() -> Result<FlushMechanism, Error>,
+    prctl: impl FnOnce() -> Result<(), i32>,
 ) -> RiscvMode {
-    match prctl {
-        Ok(()) if membarrier() == Ok(FlushMechanism::MembarrierSyncCore) => RiscvMode::FenceI,
-        _ => RiscvMode::Syscall,
+    if eager && membarrier() == Ok(FlushMechanism::MembarrierSyncCore) && prctl().is_ok() {
+        RiscvMode::FenceI
+    } else {
+        RiscvMode::Syscall
     }
 }
 
@@ -128,19 +135,24 @@ mod tests {
     }
 
     #[test]
-    fn fence_i_only_with_prctl_and_sync_core() {
+    fn fence_i_only_when_eager_with_sync_core_and_prctl() {
         use FlushMechanism::*;
-        let einval = Err(22);
-        // prctl refused (older kernels; QEMU, which forwards it to the x86
-        // host): the system call, and membarrier is not even probed.
+        // Lazy first use: the system call; nothing probed, no prctl.
         assert_eq!(
-            riscv_plan(einval, || panic!("probed membarrier")),
+            riscv_plan(false, || panic!("probed membarrier"), || panic!("prctl")),
+            RiscvMode::Syscall
+        );
+        // prctl refused (older kernels; QEMU, which forwards it to the x86
+        // host): the system call.
+        assert_eq!(
+            riscv_plan(true, || Ok(MembarrierSyncCore), || Err(22)),
             RiscvMode::Syscall
         );
         assert_eq!(
-            riscv_plan(Ok(()), || Ok(MembarrierSyncCore)),
+            riscv_plan(true, || Ok(MembarrierSyncCore), || Ok(())),
             RiscvMode::FenceI
         );
+        // Without SYNC_CORE the prctl is not even tried.
         for weaker in [
             Ok(MembarrierPrivateExpedited),
             Ok(MembarrierGlobal),
@@ -148,7 +160,7 @@ mod tests {
             Err(Error::NO_FACILITY),
         ] {
             assert_eq!(
-                riscv_plan(Ok(()), || weaker),
+                riscv_plan(true, || weaker, || panic!("prctl tried")),
                 RiscvMode::Syscall,
                 "{weaker:?}"
             );

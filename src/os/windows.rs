@@ -52,7 +52,7 @@ pub(crate) unsafe fn clear_cache(range: CodeRange) -> Result<(), Error> {
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     // Strict refuses both: neither is documented as serialising.
     crate::policy::fixed(MECHANISM)?;
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(any(target_arch = "aarch64", target_arch = "arm64ec", target_arch = "arm"))]
     // SAFETY: takes no arguments and cannot fail.
     unsafe {
         windows_sys::Win32::System::Threading::FlushProcessWriteBuffers()
@@ -61,7 +61,11 @@ pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
 }
 
 /// The mechanism of this architecture.
-const MECHANISM: FlushMechanism = if cfg!(target_arch = "aarch64") {
+const MECHANISM: FlushMechanism = if cfg!(any(
+    target_arch = "aarch64",
+    target_arch = "arm64ec",
+    target_arch = "arm"
+)) {
     FlushMechanism::FlushProcessWriteBuffers
 } else {
     FlushMechanism::NotRequired

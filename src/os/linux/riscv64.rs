@@ -4,15 +4,18 @@
 //! of the process see the new code ([`FlushMechanism::ByClearCache`]).
 //!
 //! From Linux 6.10, `prctl(PR_RISCV_SET_ICACHE_FLUSH_CTX, ON,
-//! PER_PROCESS)` makes the kernel run `fence.i` on migration; then, if
-//! `membarrier` SYNC_CORE is also available, `clear_cache` is a local
-//! `fence.i` with no system call and `pipeline_flush_mt` is the
-//! `membarrier`, which runs `fence.i` on every hart running the process
-//! ([`FlushMechanism::MembarrierSyncCore`]). The decision is
+//! PER_PROCESS)` makes the kernel run `fence.i` on migration. If the
+//! process calls [`init`](crate::init) before its first `clear_cache`, and
+//! `membarrier` SYNC_CORE is available and the prctl accepted, `clear_cache`
+//! becomes a local `fence.i` with no system call and `pipeline_flush_mt`
+//! the `membarrier`, which runs `fence.i` on every hart running the process
+//! ([`FlushMechanism::MembarrierSyncCore`]: other threads then need
+//! `pipeline_flush_mt`). Lazy first use keeps the system call, whose
+//! guarantee (every thread, with `clear_cache` alone) code written for the
+//! crates this replaces may rely on. The decision is
 //! [`riscv_plan`](crate::os::syscall_args::riscv_plan), made once per
-//! process (at [`init`](crate::init) or on first use). Under
-//! [`FlushPolicy::NoSyscalls`](crate::FlushPolicy::NoSyscalls), which never
-//! calls `membarrier`, the prctl is not tried.
+//! process. Under [`FlushPolicy::NoSyscalls`](crate::FlushPolicy::NoSyscalls),
+//! which never calls `membarrier`, the prctl is not tried.
 //!
 //! `cache_geometry` reads the auxiliary vector's cache entries and makes one
 //! `riscv_hwprobe` system call, once per process
@@ -53,40 +56,45 @@ fn mode_counted() -> (RiscvMode, u32) {
 #[cold]
 #[inline(never)]
 fn decide() -> (RiscvMode, u32) {
-    let mut calls = 0;
-    let mode = if policy::current() == FlushPolicy::NoSyscalls {
-        RiscvMode::Syscall
-    } else {
-        let (option, ctx, scope) = args::riscv_prctl_args();
-        calls += 1;
-        // SAFETY: prctl with integer arguments only; it reads no memory.
-        let ret = unsafe {
-            libc::prctl(
-                option,
-                ctx as libc::c_ulong,
-                scope as libc::c_ulong,
-                0 as libc::c_ulong,
-                0 as libc::c_ulong,
-            )
-        };
-        let prctl = if ret == 0 {
-            Ok(())
-        } else {
-            Err(crate::os::errno())
-        };
-        args::riscv_plan(prctl, || {
+    let calls = core::cell::Cell::new(0);
+    // Read the policy first: the first use fixes it (BestEffort) if nothing
+    // chose one.
+    let policy = policy::current();
+    let eager = policy != FlushPolicy::NoSyscalls && policy::eager();
+    let mode = args::riscv_plan(
+        eager,
+        || {
             let (m, n) = membarrier::flush_mechanism_counted();
-            calls += n;
+            calls.set(calls.get() + n);
             m
-        })
-    };
+        },
+        || {
+            let (option, ctx, scope) = args::riscv_prctl_args();
+            calls.set(calls.get() + 1);
+            // SAFETY: prctl with integer arguments only; it reads no memory.
+            let ret = unsafe {
+                libc::prctl(
+                    option,
+                    ctx as libc::c_ulong,
+                    scope as libc::c_ulong,
+                    0 as libc::c_ulong,
+                    0 as libc::c_ulong,
+                )
+            };
+            if ret == 0 {
+                Ok(())
+            } else {
+                Err(crate::os::errno())
+            }
+        },
+    );
     // Racing deciders reach the same answer from the same kernel; the first
     // stored wins and is what everybody uses from then on.
     let code = if mode == RiscvMode::FenceI { 2 } else { 1 };
     match MODE.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => (mode, calls),
-        Err(2) => (RiscvMode::FenceI, calls),
-        Err(_) => (RiscvMode::Syscall, calls),
+        Ok(_) => (mode, calls.get()),
+        Err(2) => (RiscvMode::FenceI, calls.get()),
+        Err(_) => (RiscvMode::Syscall, calls.get()),
     }
 }
 
