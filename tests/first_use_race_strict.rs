@@ -96,7 +96,7 @@ fn racing_strict_first_use() {
 
     // Under strace (slower threads, a different interleaving): strace's
     // count of registrations equals the reports' sum, within 1..=16, and
-    // the only other calls are the 16 flushes.
+    // the only other calls are the flushes (at most 16: coalesced).
     let mut traced = Vec::new();
     for _ in 0..5 {
         let (got, calls, out) =
@@ -108,7 +108,9 @@ fn racing_strict_first_use() {
             calls.iter().all(|c| c.result == child::Ret::Ok(0)),
             "{calls:?}"
         );
-        assert_eq!(flushes, THREADS, "{calls:?}");
+        // Each flush is covered by a call that started after it entered;
+        // the coalescer lets one call serve several.
+        assert!((1..=THREADS).contains(&flushes), "{calls:?}");
         assert_eq!(regs + flushes as u32, calls.len() as u32, "{calls:?}");
         assert!((1..=THREADS as u32).contains(&regs), "{regs}");
         assert_eq!(reported(&out), regs, "the reports' sum against strace");

@@ -131,6 +131,7 @@ mod imp {
 
     /// Nothing to register.
     #[cfg(all(test, not(loom)))]
+    #[allow(dead_code)] // the fork tests are Unix-only
     pub(in crate::coalesce) fn register_for_test() {}
 
     /// Always the first generation.
@@ -143,4 +144,5 @@ mod imp {
 pub(super) use imp::{ensure_registered, generation};
 
 #[cfg(all(test, not(loom)))]
+#[allow(unused_imports)] // the fork tests are Unix-only
 pub(super) use imp::register_for_test;

@@ -5,6 +5,9 @@
 //!
 //! The interleavings themselves are model-checked in `loom_tests.rs`.
 
+// The real-syscall and fork tests are Unix-only; their helpers idle elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
 use super::*;
 use std::sync::atomic::{AtomicBool, AtomicU32 as StdAtomicU32, AtomicU64, AtomicUsize};
 use std::sync::mpsc;
