@@ -69,18 +69,10 @@ impl MockKernel {
     }
 }
 
-/// `membarrier(cmd, 0, 0)`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn membarrier(cmd: i32) -> Result<(), i32> {
-    // SAFETY: membarrier takes no pointers.
-    let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) };
-    if r < 0 {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    } else {
-        Ok(())
-    }
-}
+use icache_coherence::__private::membarrier;
 
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` and its registration (membarrier(2)).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const MEMBARRIER_CMD_PRIVATE_EXPEDITED: i32 = 8;
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -89,6 +89,14 @@ mod tests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::coalesce::Coalescer;
+
+    /// `membarrier(cmd, 0, 0)`: the crate's one system-call wrapper for it,
+    /// for the benchmarks' raw baseline.
+    #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+    pub fn membarrier(cmd: i32) -> Result<(), i32> {
+        use crate::os::membarrier::Kernel;
+        crate::os::membarrier::Os.membarrier(cmd).map(drop)
+    }
 }
 
 pub use crate::error::{Error, Syscall};

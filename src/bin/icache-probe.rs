@@ -507,9 +507,8 @@ fn concurrent(o: &Options, mechanism: Result<FlushMechanism, Error>) {
                         let t0 = Instant::now();
                         for _ in 0..iters {
                             if raw {
-                                // SAFETY: membarrier takes no pointers.
-                                let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) };
-                                assert_eq!(r, 0, "membarrier({cmd})");
+                                icache_coherence::__private::membarrier(cmd)
+                                    .unwrap_or_else(|e| panic!("membarrier({cmd}): errno {e}"));
                             } else {
                                 pipeline_flush_mt().expect("pipeline_flush_mt");
                             }

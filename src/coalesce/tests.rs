@@ -308,22 +308,18 @@ fn failing_barriers_fail_only_their_issuer() {
 // ---------------------------------------------------------------------------
 // The real kernel.
 
-/// `membarrier(cmd, 0, 0)`.
+/// `membarrier(cmd, 0, 0)` through the crate's own kernel interface.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn membarrier(cmd: i32) -> Result<(), i32> {
-    // SAFETY: membarrier takes no pointers.
-    let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) };
-    if r < 0 {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    } else {
-        Ok(())
-    }
+    use crate::os::membarrier::Kernel;
+    crate::os::membarrier::Os.membarrier(cmd).map(drop)
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const MEMBARRIER_CMD_PRIVATE_EXPEDITED: i32 = 8;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: i32 = 16;
+use crate::os::membarrier::{
+    CMD_PRIVATE_EXPEDITED as MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+    CMD_REGISTER_PRIVATE_EXPEDITED as MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+};
 
 /// Registers for `MEMBARRIER_CMD_PRIVATE_EXPEDITED`; `false` if this kernel
 /// has no such command.
