@@ -9,9 +9,10 @@ compares the instructions with asm/<arch>.s, ignoring `//` annotations there.
 A difference fails: codegen changed (new compiler, new code) and the listing
 must be reviewed again. After reviewing the diff:
 
-    python3 .ci/asm-listings.py --bless     # rewrites asm/*.s, unannotated
+    python3 .ci/asm-listings.py --bless     # rewrites asm/*.s
 
-and restore the annotations that still apply. Last line: "N passed, N failed".
+Blessing keeps the annotation of every instruction that still matches (the
+old and new listings aligned as sequences); annotate what is new. Last line: "N passed, N failed".
 """
 import difflib
 import os
@@ -82,29 +83,46 @@ def normalise(lines):
     return out
 
 
-def render(arch, functions):
+def render(arch, functions, notes):
+    """The listing file; `notes[name]` is the old listing's (insn, note)
+    pairs: an instruction that still matches keeps its annotation."""
     lines = [f"// Reviewed listing of the hot paths on {arch}, compiled from",
              "// examples/asm_listing.rs (release). Checked by .ci/asm-listings.py;",
              "// text after `//` is annotation and not compared.", ""]
     for name, insns in functions.items():
+        old = notes.get(name, [])
+        kept = [""] * len(insns)
+        # Aligned on the instructions with branch offsets blanked: a moved
+        # target keeps the branch's note.
+        key = lambda i: re.sub(r"<\+0x[0-9a-f]+>", "<+>", i)
+        matcher = difflib.SequenceMatcher(None, [key(i) for i, _ in old],
+                                          [key(i) for i in insns], autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for k in range(block.size):
+                kept[block.b + k] = old[block.a + k][1]
         lines.append(f"{name}:")
-        lines += [f"    {i}" for i in insns]
+        for insn, note in zip(insns, kept):
+            pad = f"{insn:<35} " if len(insn) < 36 else f"{insn}  "
+            lines.append(f"    {pad}// {note}" if note else f"    {insn}")
         lines.append("")
     return "\n".join(lines)
 
 
-def parse(path):
+def parse(path, with_notes=False):
+    """name -> instructions, or with_notes: name -> [(insn, note)]."""
     functions, name = {}, None
     with open(path) as f:
         for line in f:
-            line = line.split("//", 1)[0].rstrip()
-            if not line.strip():
+            insn, _, note = line.partition("//")
+            insn = insn.rstrip()
+            if not insn.strip():
                 continue
-            if not line.startswith(" "):
-                name = line.rstrip(":")
+            if not insn.startswith(" "):
+                name = insn.rstrip(":")
                 functions[name] = []
             else:
-                functions[name].append(" ".join(line.split()))
+                insn = " ".join(insn.split())
+                functions[name].append((insn, note.strip()) if with_notes else insn)
     return functions
 
 
@@ -115,8 +133,9 @@ def main():
         got = disassemble(arch)
         path = os.path.join(ROOT, "asm", f"{arch}.s")
         if bless:
+            notes = parse(path, with_notes=True) if os.path.exists(path) else {}
             with open(path, "w") as f:
-                f.write(render(arch, got))
+                f.write(render(arch, got, notes))
             print(f"wrote {path}")
             continue
         want = parse(path) if os.path.exists(path) else {}

@@ -151,12 +151,12 @@ listing_clear_cache_ranges:
     neg x11, x11
     cmp x11, x10
     b.cs <+0x2c>                        // -> Err(RangeWraps), before any maintenance
-    b <+0x1dc>
+    b <+0x1e4>
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
     ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0x1f8>
-    cbz x20, <+0x1dc>
+    cbz x0, <+0x200>
+    cbz x20, <+0x1e4>
     add x8, x19, #0x8
     ldr x9, [x8]
     cbz x9, <+0x8c>
@@ -167,7 +167,7 @@ listing_clear_cache_ranges:
     subs x23, x23, #0x10
     add x8, x8, #0x10
     b.ne <+0x74>
-    b <+0x1dc>
+    b <+0x1e4>
     tbnz w0, #28, <+0x138>              // CTR_EL0.IDC: skip the DC loop
     ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
     mov w8, #0x4
@@ -208,7 +208,7 @@ listing_clear_cache_ranges:
     cmp x11, x22
     b.ne <+0xcc>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w0, #29, <+0x1d8>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    tbnz w0, #29, <+0x1e0>              // CTR_EL0.DIC: skip the IC loop and its DSB
     and x10, x0, #0xf                   // IminLine: I line = 4 << field
     mov w8, #0x4
     mov w12, #0x1
@@ -248,6 +248,8 @@ listing_clear_cache_ranges:
     b.ne <+0x168>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
     isb                                 // discard this core's prefetched instructions
+    b <+0x1e4>                          // to the common return
+    isb                                 // the DIC path's ISB (no IC loop, one DSB before it)
     cmp x21, #0x0
     cset w0, eq
     ldp x20, x19, [sp, #48]

@@ -76,6 +76,7 @@ mod error;
 mod geometry;
 mod mechanism;
 mod os;
+mod plan;
 mod policy;
 mod race_cell;
 mod range;
@@ -89,6 +90,10 @@ mod tests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::coalesce::Coalescer;
+    /// The AArch64 maintenance plan, recorded instead of executed, for the
+    /// fuzz targets and the probe: the same generic code the aarch64
+    /// backend runs.
+    pub use crate::plan::{plan_batch, plan_dual, Op};
 
     /// `membarrier(cmd, 0, 0)`: the crate's one system-call wrapper for it,
     /// for the benchmarks' raw baseline.

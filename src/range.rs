@@ -151,7 +151,6 @@ impl Iterator for CheckedRanges<'_> {
 /// repeat immediately. The inner loop stays the single-range loop. (The
 /// batch's plan: `DC` or `IC` on each line `f` receives.)
 #[inline(always)]
-#[cfg_attr(not(all(target_arch = "aarch64", not(miri))), allow(dead_code))]
 pub(crate) fn each_line_once_in_a_row(
     ranges: impl Iterator<Item = CodeRange>,
     line: usize,

@@ -156,37 +156,48 @@ pub(crate) unsafe fn clear_cache(g: &CacheGeometry, range: CodeRange) {
     unsafe { clear_cache_dual(g, range, range) }
 }
 
+/// The instructions themselves, as a plan's sink.
+struct Execute;
+
+impl crate::plan::Sink for Execute {
+    #[inline(always)]
+    unsafe fn dc(&mut self, line: usize) {
+        // SAFETY: forwarded (the plan passes lines of mapped ranges).
+        unsafe { dc_cvau(line) }
+    }
+    #[inline(always)]
+    unsafe fn ic(&mut self, line: usize) {
+        // SAFETY: forwarded.
+        unsafe { ic_ivau(line) }
+    }
+    #[inline(always)]
+    fn dsb(&mut self) {
+        dsb_ish()
+    }
+    #[inline(always)]
+    fn isb(&mut self) {
+        isb()
+    }
+}
+
 /// [`clear_cache`] for a dual mapping: clean the data-cache lines of
 /// `written` (the alias the code was stored through), invalidate the
 /// instruction-cache lines of `executed` (the alias it will run from).
+/// The sequence is [`crate::plan::dual`]'s.
 ///
 /// # Safety
 /// Every byte of both ranges must be mapped, `written` readable.
 #[inline]
 pub(crate) unsafe fn clear_cache_dual(g: &CacheGeometry, written: CodeRange, executed: CodeRange) {
-    if !g.idc() {
-        for line in written.lines(g.d_line()) {
-            // SAFETY: `line` starts a line that shares a byte with `written`,
-            // which the caller guarantees is mapped and readable; maintenance
-            // acts on the whole line whichever of its addresses is passed.
-            unsafe { dc_cvau(line) };
-        }
-    }
-    dsb_ish();
-    if !g.dic() {
-        for line in executed.lines(g.i_line()) {
-            // SAFETY: as above, for `executed`.
-            unsafe { ic_ivau(line) };
-        }
-        dsb_ish();
-    }
-    isb();
+    // SAFETY: forwarded.
+    unsafe { crate::plan::dual(&mut Execute, g, written, executed) }
 }
 
 /// [`clear_cache`] for several ranges at once: the `DC` loops of every
 /// range, one `DSB ISH`, the `IC` loops of every range, one `DSB ISH`, one
 /// `ISB`. A line shared by consecutive ranges (adjacent or overlapping) is
 /// not cleaned or invalidated twice in a row. Nothing at all for no ranges.
+/// The sequence is [`crate::plan::batch`]'s.
 ///
 /// # Safety
 /// Every byte of every range must be mapped and readable.
@@ -195,18 +206,6 @@ pub(crate) unsafe fn clear_cache_ranges(
     g: &CacheGeometry,
     ranges: impl Iterator<Item = CodeRange> + Clone,
 ) {
-    if ranges.clone().next().is_none() {
-        return;
-    }
-    if !g.idc() {
-        // SAFETY: lines of ranges the caller guarantees readable.
-        crate::range::each_line_once_in_a_row(ranges.clone(), g.d_line(), |line| unsafe { dc_cvau(line) });
-    }
-    dsb_ish();
-    if !g.dic() {
-        // SAFETY: as above.
-        crate::range::each_line_once_in_a_row(ranges, g.i_line(), |line| unsafe { ic_ivau(line) });
-        dsb_ish();
-    }
-    isb();
+    // SAFETY: forwarded.
+    unsafe { crate::plan::batch(&mut Execute, g, ranges) }
 }

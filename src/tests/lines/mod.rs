@@ -1,2 +1,4 @@
+pub(crate) use crate::plan::Op;
+
 mod naive;
 mod prop;

@@ -1,4 +1,7 @@
-//! The reference model: obviously right, one line per function, slow.
+//! The reference model: obviously right, a few lines per function, slow.
+//! (Also compiled into the fuzz targets, `fuzz/`, which define `Op`.)
+
+use super::Op;
 
 /// Whether `[start, start + len)` fits below `usize::MAX + 1`.
 pub(crate) fn fits(start: usize, len: usize) -> bool {
@@ -34,4 +37,57 @@ pub(crate) fn batch_lines(ranges: &[(usize, usize)], line: usize) -> Option<Vec<
     }
     all.dedup();
     Some(all)
+}
+
+/// The whole AArch64 sequence for a batch, in order: `DC` per data line
+/// (none if IDC), `DSB`, `IC` per instruction line and `DSB` (none if DIC),
+/// `ISB`; nothing for a batch without bytes; `None` if a range does not fit.
+pub(crate) fn batch_ops(
+    r: &[(usize, usize)],
+    d: usize,
+    i: usize,
+    idc: bool,
+    dic: bool,
+) -> Option<Vec<Op>> {
+    let (dc, ic) = (batch_lines(r, d)?, batch_lines(r, i)?);
+    if r.iter().all(|&(_, len)| len == 0) {
+        return Some(Vec::new());
+    }
+    let mut ops: Vec<Op> = if idc {
+        Vec::new()
+    } else {
+        dc.into_iter().map(Op::Dc).collect()
+    };
+    ops.push(Op::Dsb);
+    if !dic {
+        ops.extend(ic.into_iter().map(Op::Ic));
+        ops.push(Op::Dsb);
+    }
+    ops.push(Op::Isb);
+    Some(ops)
+}
+
+/// A dual mapping's sequence: `DC` on the lines of `written`, `IC` on the
+/// lines of `executed`, otherwise as [`batch_ops`] of one range.
+pub(crate) fn dual_ops(
+    w: usize,
+    x: usize,
+    len: usize,
+    d: usize,
+    i: usize,
+    idc: bool,
+    dic: bool,
+) -> Option<Vec<Op>> {
+    let on_w = batch_ops(&[(w, len)], d, i, idc, dic)?;
+    let on_x = batch_ops(&[(x, len)], d, i, idc, dic)?;
+    // DCs from the written alias, everything from the first DSB on from the
+    // executed alias.
+    let split = |ops: &Vec<Op>| ops.iter().position(|&o| o == Op::Dsb).unwrap_or(ops.len());
+    Some(
+        on_w[..split(&on_w)]
+            .iter()
+            .chain(&on_x[split(&on_x)..])
+            .copied()
+            .collect(),
+    )
 }

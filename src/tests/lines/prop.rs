@@ -1,6 +1,7 @@
 //! Properties of `CodeRange` and `Lines`, checked against `naive`.
 
 use super::naive;
+use super::Op;
 use crate::range::CodeRange;
 use crate::Error;
 use proptest::prelude::*;
@@ -165,6 +166,26 @@ fn batch() -> impl Strategy<Value = Vec<(usize, usize)>> {
     )
 }
 
+/// A geometry AArch64 can report: both line sizes, IDC and DIC.
+fn geometry() -> impl Strategy<Value = crate::CacheGeometry> {
+    (line(), line(), any::<bool>(), any::<bool>()).prop_map(|(d, i, idc, dic)| {
+        crate::CacheGeometry::new(d, i, idc, dic).expect("powers of two")
+    })
+}
+
+/// A plan's operations, recorded: `None` for a wrap error.
+fn recorded(plan: impl FnOnce(&mut dyn FnMut(Op)) -> Result<(), Error>) -> Option<Vec<Op>> {
+    let mut ops = Vec::new();
+    match plan(&mut |op| ops.push(op)) {
+        Ok(()) => Some(ops),
+        Err(Error::RangeWraps { .. }) => {
+            assert!(ops.is_empty(), "nothing before the error");
+            None
+        }
+        Err(e) => panic!("unexpected error {e:?}"),
+    }
+}
+
 proptest! {
     #![proptest_config(batch_config())]
 
@@ -173,6 +194,30 @@ proptest! {
     #[test]
     fn batch_lines_match_model(ranges in batch(), line in line()) {
         prop_assert_eq!(batch_lines_of(&ranges, line), naive::batch_lines(&ranges, line));
+    }
+
+    /// The whole executed sequence of `clear_cache_ranges` on AArch64 (the
+    /// plan the backend runs), operation by operation with its address,
+    /// for any geometry: a reordering, a missing barrier or a repeated line
+    /// fails.
+    #[test]
+    fn batch_sequence_matches_model(ranges in batch(), g in geometry()) {
+        let raw: Vec<(*const core::ffi::c_void, usize)> = ranges
+            .iter()
+            .map(|&(s, l)| (core::ptr::without_provenance(s), l))
+            .collect();
+        let got = recorded(|f| crate::plan::plan_batch(&g, &raw, f));
+        prop_assert_eq!(got, naive::batch_ops(&ranges, g.d_line(), g.i_line(), g.idc(), g.dic()));
+    }
+
+    /// The same for `clear_cache_dual` (and so `clear_cache`, which is the
+    /// dual plan of one range with itself).
+    #[test]
+    fn dual_sequence_matches_model(w in start(), x in start(), len in small_len(), g in geometry()) {
+        let got = recorded(|f| crate::plan::plan_dual(&g, w, x, len, f));
+        prop_assert_eq!(got, naive::dual_ops(w, x, len, g.d_line(), g.i_line(), g.idc(), g.dic()));
+        let single = recorded(|f| crate::plan::plan_dual(&g, w, w, len, f));
+        prop_assert_eq!(single, naive::batch_ops(&[(w, len)], g.d_line(), g.i_line(), g.idc(), g.dic()));
     }
 }
 

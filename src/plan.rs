@@ -1,0 +1,169 @@
+//! The maintenance plan: which operation, on which line, in which order.
+//!
+//! One generic description of the AArch64 sequence (`DC CVAU` per data
+//! line, `DSB ISH`, `IC IVAU` per instruction line, `DSB ISH`, `ISB`, the
+//! skips for `CTR_EL0.IDC`/`DIC` and for lines repeated across a batch's
+//! ranges). The aarch64 backend executes it with a sink whose methods are
+//! the instructions (`arch/aarch64`), so the code the tests, the fuzz
+//! targets and the probe record (with [`Recorder`]) is the code that runs:
+//! there is no second copy of the plan to drift.
+
+use crate::geometry::CacheGeometry;
+use crate::range::CodeRange;
+
+/// Where a plan's operations go: the instructions themselves, or a
+/// recorder.
+pub(crate) trait Sink {
+    /// `DC CVAU` on the data-cache line starting at `line`.
+    ///
+    /// # Safety
+    /// `line` shares a byte with a range the plan's caller guarantees is
+    /// mapped and readable.
+    unsafe fn dc(&mut self, line: usize);
+    /// `IC IVAU` on the instruction-cache line starting at `line`.
+    ///
+    /// # Safety
+    /// As [`Sink::dc`].
+    unsafe fn ic(&mut self, line: usize);
+    /// `DSB ISH`.
+    fn dsb(&mut self);
+    /// `ISB`.
+    fn isb(&mut self);
+}
+
+/// The plan for a dual mapping: clean the data-cache lines of `written`
+/// (the alias the code was stored through), invalidate the
+/// instruction-cache lines of `executed` (the alias it will run from).
+/// A single range is `dual(g, r, r)`.
+///
+/// # Safety
+/// Every byte of both ranges is mapped, `written` readable (only relevant
+/// to sinks that execute).
+#[inline(always)]
+pub(crate) unsafe fn dual<S: Sink>(
+    s: &mut S,
+    g: &CacheGeometry,
+    written: CodeRange,
+    executed: CodeRange,
+) {
+    if !g.idc() {
+        for line in written.lines(g.d_line()) {
+            // SAFETY: `line` starts a line that shares a byte with
+            // `written`, which the caller guarantees is mapped and readable.
+            unsafe { s.dc(line) };
+        }
+    }
+    s.dsb();
+    if !g.dic() {
+        for line in executed.lines(g.i_line()) {
+            // SAFETY: as above, for `executed`.
+            unsafe { s.ic(line) };
+        }
+        s.dsb();
+    }
+    s.isb();
+}
+
+/// The plan for several ranges at once: the `DC` loops of every range, one
+/// `DSB`, the `IC` loops of every range, one `DSB`, one `ISB`. A line shared
+/// by consecutive ranges is not cleaned or invalidated twice in a row.
+/// Nothing at all for no ranges.
+///
+/// # Safety
+/// Every byte of every range is mapped and readable.
+#[inline(always)]
+pub(crate) unsafe fn batch<S: Sink>(
+    s: &mut S,
+    g: &CacheGeometry,
+    ranges: impl Iterator<Item = CodeRange> + Clone,
+) {
+    if ranges.clone().next().is_none() {
+        return;
+    }
+    if !g.idc() {
+        crate::range::each_line_once_in_a_row(ranges.clone(), g.d_line(), |line| {
+            // SAFETY: a line of a range the caller guarantees readable.
+            unsafe { s.dc(line) }
+        });
+    }
+    s.dsb();
+    if !g.dic() {
+        crate::range::each_line_once_in_a_row(ranges, g.i_line(), |line| {
+            // SAFETY: as above.
+            unsafe { s.ic(line) }
+        });
+        s.dsb();
+    }
+    s.isb();
+}
+
+/// One operation of a plan, as a [`Recorder`] saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `DC CVAU` on the data-cache line at this address.
+    Dc(usize),
+    /// `IC IVAU` on the instruction-cache line at this address.
+    Ic(usize),
+    /// `DSB ISH`.
+    Dsb,
+    /// `ISB`.
+    Isb,
+}
+
+/// A sink that executes nothing: it calls `f` with each operation, in
+/// order. For tests, fuzzing and the probe's listings.
+pub struct Recorder<F: FnMut(Op)>(pub F);
+
+impl<F: FnMut(Op)> Sink for Recorder<F> {
+    unsafe fn dc(&mut self, line: usize) {
+        (self.0)(Op::Dc(line))
+    }
+    unsafe fn ic(&mut self, line: usize) {
+        (self.0)(Op::Ic(line))
+    }
+    fn dsb(&mut self) {
+        (self.0)(Op::Dsb)
+    }
+    fn isb(&mut self) {
+        (self.0)(Op::Isb)
+    }
+}
+
+/// The operations `clear_cache_dual(written, executed, len)` performs on an
+/// AArch64 machine of geometry `g`, in order, each passed to `f`; nothing
+/// is executed or touched. The same range checks as the public function:
+/// [`crate::Error::RangeWraps`] for a range that wraps, nothing for
+/// `len == 0`.
+pub fn plan_dual(
+    g: &CacheGeometry,
+    written: usize,
+    executed: usize,
+    len: usize,
+    f: impl FnMut(Op),
+) -> Result<(), crate::Error> {
+    let (w, x) = (
+        CodeRange::new(written, len)?,
+        CodeRange::new(executed, len)?,
+    );
+    if let (Some(w), Some(x)) = (w, x) {
+        // SAFETY: a recorder dereferences nothing.
+        unsafe { dual(&mut Recorder(f), g, w, x) };
+    }
+    Ok(())
+}
+
+/// The operations `clear_cache_ranges(ranges)` performs on an AArch64
+/// machine of geometry `g`, in order, each passed to `f`; nothing is
+/// executed or touched. The same checks as the public function: every
+/// range is checked before any operation, the first that wraps is the
+/// error.
+pub fn plan_batch(
+    g: &CacheGeometry,
+    ranges: &[(*const core::ffi::c_void, usize)],
+    f: impl FnMut(Op),
+) -> Result<(), crate::Error> {
+    let ranges = crate::range::checked_ranges(ranges)?;
+    // SAFETY: a recorder dereferences nothing.
+    unsafe { batch(&mut Recorder(f), g, ranges) };
+    Ok(())
+}
