@@ -195,7 +195,7 @@ def parse_windows(stdout):
 def parse_counts(path):
     with open(path) as f:
         return [{k: int(v) for k, v in (kv.split("=") for kv in l.split()[2:])}
-                for l in f.read().splitlines()]
+                for l in f.read().splitlines() if l.startswith("window ")]
 
 
 def parse_cpu_log(path, sites):
@@ -427,6 +427,61 @@ def local_syscalls(arch, cpu=None):
           f"{label}: pipeline_flush_local x1000 made syscalls: {len(base)} at baseline, {len(many)} with")
 
 
+def plugin_run(arch, args, cpu):
+    """The driver's stdout and the plugin's output for a whole run."""
+    env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
+    env["QEMU_CPU"] = cpu
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "plugin.txt")
+        r = run(ARCHES[arch][1] + ["-plugin", f"{PLUGIN},arg=out={path}", driver(arch)] + args, env)
+        with open(path) as f:
+            return r.stdout, f.read()
+
+
+def ctr_el0_reads(cpu, threads=16):
+    """Racing first use: N threads call cache_geometry, clear_cache and
+    pipeline_flush_mt at the same instant as their first use. MRS CTR_EL0
+    runs at most once per racing thread, and at least once in all."""
+    _, base = plugin_run("aarch64", ["baseline"], cpu)
+    out, plug = plugin_run("aarch64", ["race", str(threads)], cpu)
+    reads = {int(v): int(n) for v, n in re.findall(r"^ctr_el0 vcpu=(\d+) reads=(\d+)$", plug, re.M)}
+    base_reads = re.findall(r"^ctr_el0 ", base, re.M)
+    total = sum(reads.values())
+    print(f"{cpu}: racing first use, {threads} threads: MRS CTR_EL0 {total} times, on {len(reads)} "
+          f"threads, at most {max(reads.values(), default=0)} per thread (baseline process: "
+          f"{len(base_reads)} reads)")
+    check(out.strip() == f"race threads={threads}", f"{cpu}: race driver said {out.strip()!r}")
+    check(not base_reads, f"{cpu}: a process that never calls the crate read CTR_EL0: {base}")
+    check(1 <= total <= threads, f"{cpu}: {total} CTR_EL0 reads by {threads} racing threads (want 1..={threads})")
+    check(all(n == 1 for n in reads.values()), f"{cpu}: CTR_EL0 reads per thread {reads} (want at most 1 each)")
+
+
+def load_syscalls(cpu):
+    """tests/load.rs under QEMU's -strace: 8 runners, 2 patchers; the
+    membarrier commands per pipeline_flush_mt call the test reports."""
+    env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
+    env["QEMU_CPU"] = cpu
+    r = run(ARCHES["aarch64"][1] + ["-strace", LOAD_TEST["aarch64"], "--nocapture", "--test-threads=1"], env)
+    flushes = re.findall(r"load: [^\n]*? (\d+) pipeline_flush_mt calls", r.stderr)
+    # Not anchored: with 10 threads, QEMU's log lines interleave.
+    cmds = [int(c) for c in re.findall(r"membarrier\((\d+),", r.stderr)]
+    flush_cmds = sum(1 for c in cmds if c in (32, 8))  # SYNC_CORE or PRIVATE_EXPEDITED
+    check(len(flushes) == 1, f"{cpu}: load test did not report its flush count (exit {r.returncode})")
+    if flushes:
+        n = int(flushes[0])
+        print(f"{cpu}: load test (8 runners, 2 patchers): {n} pipeline_flush_mt calls, "
+              f"{flush_cmds} flushing membarrier calls ({flush_cmds / n:.3f} per flush), "
+              f"{len(cmds) - flush_cmds} others {compress([c for c in cmds if c not in (32, 8)])}")
+        # Each call serves at most one flush per patcher (2) in progress: a
+        # count below n/2 would mean lost log lines, not coalescing.
+        check((n + 1) // 2 <= flush_cmds <= n,
+              f"{cpu}: load test: {flush_cmds} flushing membarrier calls for {n} flushes (want n/2..=n)")
+        check(len(cmds) - flush_cmds <= 4, f"{cpu}: load test: {len(cmds) - flush_cmds} non-flush membarrier calls (want query + registration, <= 4)")
+
+
+LOAD_TEST = {}
+
+
 def build():
     os.makedirs(os.path.dirname(PLUGIN), exist_ok=True)
     subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o", PLUGIN,
@@ -434,6 +489,14 @@ def build():
     for target, _ in ARCHES.values():
         subprocess.run(["cargo", "build", "--quiet", "--release", "--target", target,
                         "--example", "count_driver"], check=True, cwd=ROOT)
+    # The load test's binary (debug, as `cargo test` builds it: reused).
+    out = subprocess.run(["cargo", "test", "--quiet", "--no-run", "--target", ARCHES["aarch64"][0],
+                          "--test", "load", "--message-format=json"], check=True, cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        m = re.search(r'"executable":"([^"]+)"', line)
+        if m and '"name":"load"' in line:
+            LOAD_TEST["aarch64"] = m.group(1)
 
 
 def main():
@@ -442,6 +505,8 @@ def main():
     for cpu in cpus:
         instruction_counts(cpu)
         syscall_counts(cpu)
+        ctr_el0_reads(cpu)
+    load_syscalls(cpus[0])
     riscv_counts()
     local_syscalls("riscv64")
     print(f"qemu-counts: {passed} passed, {failed} failed")

@@ -26,6 +26,10 @@
 //!   - `init-twice`: `init()` twice; prints each report's `syscalls`;
 //!   - `clear N`: `clear_cache` of 4 KiB N times;
 //!   - `local N`: `pipeline_flush_local()` N times.
+//! - `race N` (for the plugin's per-thread `MRS CTR_EL0` count): N threads
+//!   released at once by a barrier, each calling `cache_geometry()`,
+//!   `clear_cache` of 4 KiB and `pipeline_flush_mt()` as its first use of
+//!   the crate; prints `race threads=N`.
 
 use core::ffi::c_void;
 use std::process::ExitCode;
@@ -70,6 +74,27 @@ fn main() -> ExitCode {
                 unsafe { clear_cache(buf as *const c_void, 4096) }.expect("clear_cache");
             }
         }
+        Some("race") => {
+            let n = count_arg(&args);
+            let buf = buffer(4096) as usize;
+            let start = std::sync::Arc::new(std::sync::Barrier::new(n));
+            let threads: Vec<_> = (0..n)
+                .map(|_| {
+                    let start = start.clone();
+                    std::thread::spawn(move || {
+                        start.wait();
+                        icache_coherence::cache_geometry().expect("cache_geometry");
+                        // SAFETY: 4096 mapped, readable bytes.
+                        unsafe { clear_cache(buf as *const c_void, 4096) }.expect("clear_cache");
+                        pipeline_flush_mt().expect("pipeline_flush_mt");
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().expect("a racing thread failed");
+            }
+            println!("race threads={n}");
+        }
         Some("local") => {
             for _ in 0..count_arg(&args) {
                 pipeline_flush_local();
@@ -82,7 +107,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: count_driver baseline | flush N | init-flush N | init-twice | clear N \
-                 | local N | windows (aarch64, riscv64) | sites (aarch64)"
+                 | local N | race N | windows (aarch64, riscv64) | sites (aarch64)"
             );
             return ExitCode::from(2);
         }

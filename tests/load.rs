@@ -35,6 +35,15 @@ fn value_of(slot: usize) -> u32 {
     (slot % 2000) as u32 + 1
 }
 
+/// `pipeline_flush_mt` calls made, for `.ci/qemu-counts.py`'s count of
+/// membarrier calls per flush under QEMU's `-strace`.
+static FLUSHES: AtomicU64 = AtomicU64::new(0);
+
+fn flush() {
+    FLUSHES.fetch_add(1, Ordering::Relaxed);
+    pipeline_flush_mt().unwrap();
+}
+
 #[test]
 fn runners_never_see_stale_or_unpublished_code() {
     let start = Instant::now();
@@ -57,7 +66,7 @@ fn runners_never_see_stale_or_unpublished_code() {
             })
             .collect(),
     );
-    pipeline_flush_mt().unwrap();
+    flush();
     let done = Arc::new(AtomicBool::new(false));
     let calls = Arc::new(AtomicU64::new(0));
 
@@ -102,7 +111,7 @@ fn runners_never_see_stale_or_unpublished_code() {
                         match v % 3 {
                             0 => {
                                 clear_cache(rx as *const c_void, code.len()).unwrap();
-                                pipeline_flush_mt().unwrap();
+                                flush();
                             }
                             1 => {
                                 clear_cache_dual(
@@ -111,7 +120,7 @@ fn runners_never_see_stale_or_unpublished_code() {
                                     code.len(),
                                 )
                                 .unwrap();
-                                pipeline_flush_mt().unwrap();
+                                flush();
                             }
                             // The runners' pipeline_flush_local does the rest.
                             _ => clear_cache(rx as *const c_void, code.len()).unwrap(),
@@ -147,9 +156,12 @@ fn runners_never_see_stale_or_unpublished_code() {
         t.join().expect("a runner saw stale or unpublished code");
     }
     assert!(calls.load(Ordering::Relaxed) >= RUNNERS as u64);
-    eprintln!(
-        "load: {RUNNERS} runners, {PATCHERS} x {PATCHES} patches, {} calls, {:?}",
+    // One string, one write: QEMU's -strace log interleaves with stderr.
+    let summary = format!(
+        "load: {RUNNERS} runners, {PATCHERS} x {PATCHES} patches, {} calls, {:?}, {} pipeline_flush_mt calls",
         calls.load(Ordering::Relaxed),
-        start.elapsed()
+        start.elapsed(),
+        FLUSHES.load(Ordering::Relaxed)
     );
+    eprintln!("{summary}");
 }

@@ -12,6 +12,10 @@
  *            ISB           0xD5033FDF
  *            HINT #126     0xD5032FDF   window start (a NOP to the CPU)
  *            HINT #127     0xD5032FFF   window end: print the counts
+ *            MRS Xt, CTR_EL0  0xD53B0020 | Rt   counted per vCPU (= per guest
+ *                          thread in user mode) over the whole run, windows or
+ *                          not: "ctr_el0 vcpu=I reads=N" at exit, one line per
+ *                          vCPU that read it
  *   RISC-V   FENCE.I       0x0000100F
  *            (window markers: the HINT encodings are not RISC-V code; RISC-V
  *            windows use `slti zero, zero, 126` / `127`, 0x07E02013 / 0x07F02013,
@@ -58,7 +62,9 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-enum kind { DC, IC, DSB, ISB, FENCEI, START, END, KINDS };
+enum kind { DC, IC, DSB, ISB, FENCEI, START, END, CTR, KINDS };
+#define MAX_VCPUS 1024
+static uint64_t ctr_reads[MAX_VCPUS]; /* MRS CTR_EL0 per vCPU, whole run */
 static const char *const names[] = { "dc", "ic", "dsb", "isb", "fencei" };
 
 static unsigned long counts[KINDS];
@@ -78,6 +84,7 @@ static int classify(uint32_t w, size_t size)
         if (w == 0xD5032FDFu || w == 0x07E02013u) return START;
         if (w == 0xD5032FFFu || w == 0x07F02013u) return END;
         if (w == 0x0000100Fu) return FENCEI;
+        if ((w & 0xFFFFFFE0u) == 0xD53B0020u) return CTR;
     }
     return -1;
 }
@@ -85,8 +92,10 @@ static int classify(uint32_t w, size_t size)
 static void on_exec(unsigned int vcpu, void *udata)
 {
     int k = (int)(uintptr_t)udata;
-    (void)vcpu;
-    if (k == START) {
+    if (k == CTR) {
+        /* vCPUs are guest threads running in parallel host threads. */
+        __atomic_fetch_add(&ctr_reads[vcpu < MAX_VCPUS ? vcpu : MAX_VCPUS - 1], 1, __ATOMIC_RELAXED);
+    } else if (k == START) {
         memset(counts, 0, sizeof counts);
         executed_at_start = executed;
         counting = 1;
@@ -97,7 +106,7 @@ static void on_exec(unsigned int vcpu, void *udata)
         for (int i = 0; i < START; i++) fprintf(out, " %s=%lu", names[i], counts[i]);
         fprintf(out, " insns=%llu\n", (unsigned long long)(executed - executed_at_start));
         fflush(out);
-    } else if (counting) {
+    } else if (counting && k < START) {
         counts[k]++;
     }
 }
@@ -124,6 +133,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 static void on_exit(qemu_plugin_id_t id, void *udata)
 {
     (void)id; (void)udata;
+    for (unsigned i = 0; i < MAX_VCPUS; i++)
+        if (ctr_reads[i])
+            fprintf(out, "ctr_el0 vcpu=%u reads=%llu\n", i, (unsigned long long)ctr_reads[i]);
     if (out != stderr) fclose(out);
 }
 
