@@ -6,46 +6,74 @@ listing_clear_cache:
     stp x29, x30, [sp, #-32]!
     stp x20, x19, [sp, #16]
     mov x29, sp
-    cbz x1, <+0xb4>
+    cbz x1, <+0x124>
     sub x8, x1, #0x1
     mov x19, x0
     adds x20, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x134>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
     ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0xd4>
-    tbnz w0, #28, <+0x6c>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
-    mov w8, #0x4
-    lsl x8, x8, x10
-    add x10, x10, #0x2
-    neg x9, x8
-    and x11, x20, x9
-    and x9, x9, x19
-    sub x11, x11, x9
-    lsr x10, x11, x10
-    add x10, x10, #0x1
-    dc cvau, x9                         // clean one D line to PoU (4 instructions per line with the loop)
-    subs x10, x10, #0x1
-    add x9, x9, x8
-    b.ne <+0x5c>
+    cbz x0, <+0x144>
+    tbnz w0, #28, <+0xa4>               // CTR_EL0.IDC: skip the DC loop
+    ubfx x8, x0, #16, #4
+    mov w9, #0x4
+    lsl x9, x9, x8
+    add x8, x8, #0x2
+    neg x10, x9
+    and x11, x20, x10
+    and x10, x10, x19
+    sub x11, x11, x10
+    lsr x8, x11, x8
+    add x8, x8, #0x1
+    tst x8, #0x3
+    b.eq <+0x7c>
+    dc cvau, x10
+    add x10, x10, x9
+    sub x8, x8, #0x1
+    tst x8, #0x3
+    b.ne <+0x64>
+    cbz x8, <+0xa4>
+    dc cvau, x10
+    add x10, x10, x9
+    dc cvau, x10
+    add x10, x10, x9
+    dc cvau, x10
+    add x10, x10, x9
+    dc cvau, x10
+    add x10, x10, x9
+    subs x8, x8, #0x4
+    b.ne <+0x7c>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w0, #29, <+0xb0>               // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x10, x0, #0xf                   // IminLine: I line = 4 << field
-    mov w8, #0x4
-    lsl x8, x8, x10
-    add x10, x10, #0x2
-    neg x9, x8
-    and x11, x20, x9
-    and x9, x9, x19
-    sub x11, x11, x9
-    lsr x10, x11, x10
-    add x10, x10, #0x1
-    ic ivau, x9                         // invalidate one I line to PoU, broadcast to every core
-    subs x10, x10, #0x1
-    add x9, x9, x8
-    b.ne <+0x9c>
+    tbnz w0, #29, <+0x120>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x8, x0, #0xf
+    mov w9, #0x4
+    lsl x9, x9, x8
+    add x8, x8, #0x2
+    neg x10, x9
+    and x11, x20, x10
+    and x10, x10, x19
+    sub x11, x11, x10
+    lsr x8, x11, x8
+    add x8, x8, #0x1
+    tst x8, #0x3
+    b.eq <+0xf4>
+    ic ivau, x10
+    add x10, x10, x9
+    sub x8, x8, #0x1
+    tst x8, #0x3
+    b.ne <+0xdc>
+    cbz x8, <+0x11c>
+    ic ivau, x10
+    add x10, x10, x9
+    ic ivau, x10
+    add x10, x10, x9
+    ic ivau, x10
+    add x10, x10, x9
+    ic ivau, x10
+    add x10, x10, x9
+    subs x8, x8, #0x4
+    b.ne <+0xf4>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
     isb                                 // discard this core's prefetched instructions
     mov w0, #0x1
@@ -67,49 +95,77 @@ listing_clear_cache_dual:
     stp x22, x21, [sp, #16]
     stp x20, x19, [sp, #32]
     mov x29, sp
-    cbz x2, <+0xc4>
+    cbz x2, <+0x134>
     sub x8, x2, #0x1
     mov x20, x0
     adds x22, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0xd8>                        // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
     mov x19, x1
     adds x21, x8, x1                    // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0xd8>                        // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
     ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0xec>
-    tbnz w0, #28, <+0x7c>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
-    mov w8, #0x4
-    lsl x8, x8, x10
-    add x10, x10, #0x2
-    neg x9, x8
-    and x11, x22, x9
-    and x9, x9, x20
-    sub x11, x11, x9
-    lsr x10, x11, x10
-    add x10, x10, #0x1
-    dc cvau, x9                         // clean one D line to PoU (4 instructions per line with the loop)
-    subs x10, x10, #0x1
-    add x9, x9, x8
-    b.ne <+0x6c>
+    cbz x0, <+0x15c>
+    tbnz w0, #28, <+0xb4>               // CTR_EL0.IDC: skip the DC loop
+    ubfx x8, x0, #16, #4
+    mov w9, #0x4
+    lsl x9, x9, x8
+    add x8, x8, #0x2
+    neg x10, x9
+    and x11, x22, x10
+    and x10, x10, x20
+    sub x11, x11, x10
+    lsr x8, x11, x8
+    add x8, x8, #0x1
+    tst x8, #0x3
+    b.eq <+0x8c>
+    dc cvau, x10
+    add x10, x10, x9
+    sub x8, x8, #0x1
+    tst x8, #0x3
+    b.ne <+0x74>
+    cbz x8, <+0xb4>
+    dc cvau, x10
+    add x10, x10, x9
+    dc cvau, x10
+    add x10, x10, x9
+    dc cvau, x10
+    add x10, x10, x9
+    dc cvau, x10
+    add x10, x10, x9
+    subs x8, x8, #0x4
+    b.ne <+0x8c>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w0, #29, <+0xc0>               // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x10, x0, #0xf                   // IminLine: I line = 4 << field
-    mov w8, #0x4
-    lsl x8, x8, x10
-    add x10, x10, #0x2
-    neg x9, x8
-    and x11, x21, x9
-    and x9, x9, x19
-    sub x11, x11, x9
-    lsr x10, x11, x10
-    add x10, x10, #0x1
-    ic ivau, x9                         // invalidate one I line to PoU, broadcast to every core
-    subs x10, x10, #0x1
-    add x9, x9, x8
-    b.ne <+0xac>
+    tbnz w0, #29, <+0x130>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x8, x0, #0xf
+    mov w9, #0x4
+    lsl x9, x9, x8
+    add x8, x8, #0x2
+    neg x10, x9
+    and x11, x21, x10
+    and x10, x10, x19
+    sub x11, x11, x10
+    lsr x8, x11, x8
+    add x8, x8, #0x1
+    tst x8, #0x3
+    b.eq <+0x104>
+    ic ivau, x10
+    add x10, x10, x9
+    sub x8, x8, #0x1
+    tst x8, #0x3
+    b.ne <+0xec>
+    cbz x8, <+0x12c>
+    ic ivau, x10
+    add x10, x10, x9
+    ic ivau, x10
+    add x10, x10, x9
+    ic ivau, x10
+    add x10, x10, x9
+    ic ivau, x10
+    add x10, x10, x9
+    subs x8, x8, #0x4
+    b.ne <+0x104>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
     isb                                 // discard this core's prefetched instructions
     mov w0, #0x1
@@ -151,12 +207,12 @@ listing_clear_cache_ranges:
     neg x11, x11
     cmp x11, x10
     b.cs <+0x2c>                        // -> Err(RangeWraps), before any maintenance
-    b <+0x1e4>
+    b <+0x25c>
     adrp x8, PAGE
     ldr x8, [x8, #LO12]
     ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0x200>
-    cbz x20, <+0x1e4>
+    cbz x0, <+0x278>
+    cbz x20, <+0x25c>
     add x8, x19, #0x8
     ldr x9, [x8]
     cbz x9, <+0x8c>
@@ -167,11 +223,11 @@ listing_clear_cache_ranges:
     subs x23, x23, #0x10
     add x8, x8, #0x10
     b.ne <+0x74>
-    b <+0x1e4>
-    tbnz w0, #28, <+0x138>              // CTR_EL0.IDC: skip the DC loop
+    b <+0x25c>
+    tbnz w0, #28, <+0x174>              // CTR_EL0.IDC: skip the DC loop
     ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
     mov w8, #0x4
-    mov w13, #0x1
+    mov w12, #0x1
     mov x11, x19
     lsl x8, x8, x10
     add x10, x10, #0x2
@@ -179,76 +235,106 @@ listing_clear_cache_ranges:
     b <+0xcc>
     add x11, x11, #0x10
     cmp x11, x22
-    b.eq <+0x138>
+    b.eq <+0x174>
     ldr x15, [x11, #8]
     cbz x15, <+0xc0>
-    ldr x12, [x11]
+    ldr x14, [x11]
     sub x15, x15, #0x1
-    adds x16, x15, x12                  // last = ptr + (len - 1); carry: the range wraps
+    adds x16, x15, x14
     b.cs <+0xc0>                        // -> Err(RangeWraps), before any maintenance
-    and x15, x12, x9
-    and x12, x16, x9
-    cmp x14, x15
-    sub x16, x12, x15
-    cset w17, ne
-    lsr x16, x16, x10
-    orr w13, w13, w17
-    tbz w13, #0, <+0x10c>
-    add x16, x16, #0x1
-    b <+0x114>
-    cbz x16, <+0x124>
-    add x15, x14, x8
-    dc cvau, x15                        // clean one D line to PoU (4 instructions per line with the loop)
-    subs x16, x16, #0x1
-    add x15, x15, x8
-    b.ne <+0x114>
+    and x15, x14, x9
+    and x14, x16, x9
+    cmp x13, x15
+    sub x13, x14, x15
+    cset w16, ne
+    lsr x17, x13, x10
+    orr w13, w12, w16
+    and x12, x13, #0x1
+    adds x12, x17, x12
+    b.eq <+0x160>
+    tst w13, #0x1
+    csel x13, xzr, x8, ne
+    add x13, x13, x15
+    tst x12, #0x3
+    b.eq <+0x138>
+    dc cvau, x13
+    add x13, x13, x8
+    sub x12, x12, #0x1
+    tst x12, #0x3
+    b.ne <+0x120>
+    cbz x12, <+0x160>
+    dc cvau, x13
+    add x13, x13, x8
+    dc cvau, x13
+    add x13, x13, x8
+    dc cvau, x13
+    add x13, x13, x8
+    dc cvau, x13
+    add x13, x13, x8
+    subs x12, x12, #0x4
+    b.ne <+0x138>
     add x11, x11, #0x10
-    mov w13, wzr
-    mov x14, x12
+    mov w12, wzr
+    mov x13, x14
     cmp x11, x22
     b.ne <+0xcc>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w0, #29, <+0x1e0>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    tbnz w0, #29, <+0x258>              // CTR_EL0.DIC: skip the IC loop and its DSB
     and x10, x0, #0xf                   // IminLine: I line = 4 << field
     mov w8, #0x4
-    mov w12, #0x1
+    mov w11, #0x1
     lsl x8, x8, x10
     add x10, x10, #0x2
     neg x9, x8
-    b <+0x168>
+    b <+0x1a4>
     add x19, x19, #0x10
     cmp x19, x22
-    b.eq <+0x1d4>
+    b.eq <+0x24c>
     ldr x14, [x19, #8]
-    cbz x14, <+0x15c>
-    ldr x11, [x19]
+    cbz x14, <+0x198>
+    ldr x13, [x19]
     sub x14, x14, #0x1
-    adds x15, x14, x11                  // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0x15c>                       // -> Err(RangeWraps), before any maintenance
-    and x14, x11, x9
-    and x11, x15, x9
-    cmp x13, x14
-    sub x15, x11, x14
-    cset w16, ne
-    lsr x15, x15, x10
-    orr w12, w12, w16
-    tbz w12, #0, <+0x1a8>
-    add x15, x15, #0x1
-    b <+0x1b0>
-    cbz x15, <+0x1c0>
-    add x14, x13, x8
-    ic ivau, x14                        // invalidate one I line to PoU, broadcast to every core
-    subs x15, x15, #0x1
-    add x14, x14, x8
-    b.ne <+0x1b0>
+    adds x15, x14, x13
+    b.cs <+0x198>                       // -> Err(RangeWraps), before any maintenance
+    and x14, x13, x9
+    and x13, x15, x9
+    cmp x12, x14
+    sub x12, x13, x14
+    cset w15, ne
+    lsr x16, x12, x10
+    orr w12, w11, w15
+    and x11, x12, #0x1
+    adds x11, x16, x11
+    b.eq <+0x238>
+    tst w12, #0x1
+    csel x12, xzr, x8, ne
+    add x12, x12, x14
+    tst x11, #0x3
+    b.eq <+0x210>
+    ic ivau, x12
+    add x12, x12, x8
+    sub x11, x11, #0x1
+    tst x11, #0x3
+    b.ne <+0x1f8>
+    cbz x11, <+0x238>
+    ic ivau, x12
+    add x12, x12, x8
+    ic ivau, x12
+    add x12, x12, x8
+    ic ivau, x12
+    add x12, x12, x8
+    ic ivau, x12
+    add x12, x12, x8
+    subs x11, x11, #0x4
+    b.ne <+0x210>
     add x19, x19, #0x10
-    mov w12, wzr
-    mov x13, x11
+    mov w11, wzr
+    mov x12, x13
     cmp x19, x22
-    b.ne <+0x168>
+    b.ne <+0x1a4>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
     isb                                 // discard this core's prefetched instructions
-    b <+0x1e4>                          // to the common return
+    b <+0x25c>                          // to the common return
     isb                                 // the DIC path's ISB (no IC loop, one DSB before it)
     cmp x21, #0x0
     cset w0, eq
@@ -264,42 +350,75 @@ listing_clear_cache_ranges:
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_with:
-    cbz x2, <+0x98>
+    cbz x2, <+0x94>
     sub x8, x2, #0x1
     adds x8, x8, x1                     // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0xa0>                        // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x124>                       // -> Err(RangeWraps), before any maintenance
     ldr x9, [x0]
-    tbnz w9, #28, <+0x50>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x12, x9, #16, #4               // DminLine: D line = 4 << field
-    mov w10, #0x4
-    lsl x10, x10, x12
-    add x12, x12, #0x2
-    neg x11, x10
-    and x13, x8, x11
-    and x11, x11, x1
-    sub x13, x13, x11
-    lsr x12, x13, x12
-    add x12, x12, #0x1
-    dc cvau, x11                        // clean one D line to PoU (4 instructions per line with the loop)
-    subs x12, x12, #0x1
-    add x11, x11, x10
-    b.ne <+0x40>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w9, #29, <+0x94>               // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x10, x9, #0xf                   // IminLine: I line = 4 << field
-    mov w9, #0x4
-    lsl x9, x9, x10
+    tbnz w9, #28, <+0x9c>               // CTR_EL0.IDC: skip the DC loop
+    ubfx x10, x9, #16, #4
+    mov w11, #0x4
+    lsl x11, x11, x10
     add x10, x10, #0x2
-    neg x11, x9
-    and x12, x8, x11
-    and x8, x11, x1
-    sub x11, x12, x8
-    lsr x10, x11, x10
+    neg x12, x11
+    and x13, x8, x12
+    and x12, x12, x1
+    sub x13, x13, x12
+    lsr x10, x13, x10
     add x10, x10, #0x1
-    ic ivau, x8                         // invalidate one I line to PoU, broadcast to every core
-    subs x10, x10, #0x1
-    add x8, x8, x9
-    b.ne <+0x80>
+    tst x10, #0x3
+    b.eq <+0x60>
+    dc cvau, x12
+    add x12, x12, x11
+    sub x10, x10, #0x1
+    tst x10, #0x3
+    b.ne <+0x48>
+    cbz x10, <+0x88>
+    dc cvau, x12
+    add x12, x12, x11
+    dc cvau, x12
+    add x12, x12, x11
+    dc cvau, x12
+    add x12, x12, x11
+    dc cvau, x12
+    add x12, x12, x11
+    subs x10, x10, #0x4
+    b.ne <+0x60>
+    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    tbz w9, #29, <+0xa4>
+    isb
+    mov w0, #0x1
+    ret
+    dsb ish
+    tbnz w9, #29, <+0x90>               // CTR_EL0.DIC: skip the IC loop and its DSB
+    and x9, x9, #0xf
+    mov w10, #0x4
+    lsl x10, x10, x9
+    add x9, x9, #0x2
+    neg x11, x10
+    and x8, x8, x11
+    and x11, x11, x1
+    sub x8, x8, x11
+    lsr x8, x8, x9
+    add x8, x8, #0x1
+    tst x8, #0x3
+    b.eq <+0xec>
+    ic ivau, x11
+    add x11, x11, x10
+    sub x8, x8, #0x1
+    tst x8, #0x3
+    b.ne <+0xd4>
+    cbz x8, <+0x114>
+    ic ivau, x11
+    add x11, x11, x10
+    ic ivau, x11
+    add x11, x11, x10
+    ic ivau, x11
+    add x11, x11, x10
+    ic ivau, x11
+    add x11, x11, x10
+    subs x8, x8, #0x4
+    b.ne <+0xec>
     dsb ish                             // wait: cleans/invalidations (and the code stores) complete
     isb                                 // discard this core's prefetched instructions
     mov w0, #0x1

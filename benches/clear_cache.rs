@@ -57,7 +57,11 @@ unsafe fn ours(p: *const c_void, len: usize) {
 }
 
 /// The peers, where they build.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
 mod peers {
     use std::ffi::c_void;
 
@@ -82,7 +86,11 @@ mod peers {
 fn cleaners() -> Vec<(&'static str, Clean)> {
     #[allow(unused_mut)] // only this crate on targets without peers
     let mut v: Vec<(&'static str, Clean)> = vec![("icache-coherence", ours)];
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
     v.extend([
         ("wasmtime", peers::wasmtime as Clean),
         ("clear-cache", peers::clear_cache as Clean),
@@ -93,9 +101,14 @@ fn cleaners() -> Vec<(&'static str, Clean)> {
 /// Every crate's `pipeline_flush_mt`, by name.
 fn flushers() -> Vec<(&'static str, fn())> {
     #[allow(unused_mut)]
-    let mut v: Vec<(&'static str, fn())> =
-        vec![("icache-coherence", || icache_coherence::pipeline_flush_mt().unwrap())];
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+    let mut v: Vec<(&'static str, fn())> = vec![("icache-coherence", || {
+        icache_coherence::pipeline_flush_mt().unwrap()
+    })];
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
     v.push(("wasmtime", peers::wasmtime_flush));
     v
 }
@@ -230,13 +243,17 @@ fn bench_pipeline_flush_mt(c: &mut Criterion) {
     for t in others {
         let _spinning = Running::start(t, cpus, std::hint::spin_loop);
         for (name, flush) in flushers() {
-            g.bench_function(BenchmarkId::new(name, format!("threads={t}")), |b| b.iter(flush));
+            g.bench_function(BenchmarkId::new(name, format!("threads={t}")), |b| {
+                b.iter(flush)
+            });
         }
     }
     for k in [2usize, 4] {
         for (name, flush) in flushers() {
             let _flushing = Running::start(k - 1, cpus, flush);
-            g.bench_function(BenchmarkId::new(name, format!("concurrent={k}")), |b| b.iter(flush));
+            g.bench_function(BenchmarkId::new(name, format!("concurrent={k}")), |b| {
+                b.iter(flush)
+            });
         }
     }
     g.finish();

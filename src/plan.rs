@@ -9,7 +9,7 @@
 //! there is no second copy of the plan to drift.
 
 use crate::geometry::CacheGeometry;
-use crate::range::CodeRange;
+use crate::range::{CodeRange, Lines};
 
 /// Where a plan's operations go: the instructions themselves, or a
 /// recorder.
@@ -25,6 +25,29 @@ pub(crate) trait Sink {
     /// # Safety
     /// As [`Sink::dc`].
     unsafe fn ic(&mut self, line: usize);
+    /// `DC CVAU` on each of `lines`, in order. The aarch64 sink runs it as
+    /// one unrolled loop.
+    ///
+    /// # Safety
+    /// As [`Sink::dc`], for every line.
+    #[inline(always)]
+    unsafe fn dc_lines(&mut self, lines: Lines) {
+        for line in lines {
+            // SAFETY: forwarded.
+            unsafe { self.dc(line) }
+        }
+    }
+    /// `IC IVAU` on each of `lines`, in order.
+    ///
+    /// # Safety
+    /// As [`Sink::dc`], for every line.
+    #[inline(always)]
+    unsafe fn ic_lines(&mut self, lines: Lines) {
+        for line in lines {
+            // SAFETY: forwarded.
+            unsafe { self.ic(line) }
+        }
+    }
     /// `DSB ISH`.
     fn dsb(&mut self);
     /// `ISB`.
@@ -47,18 +70,14 @@ pub(crate) unsafe fn dual<S: Sink>(
     executed: CodeRange,
 ) {
     if !g.idc() {
-        for line in written.lines(g.d_line()) {
-            // SAFETY: `line` starts a line that shares a byte with
-            // `written`, which the caller guarantees is mapped and readable.
-            unsafe { s.dc(line) };
-        }
+        // SAFETY: every line shares a byte with `written`, which the caller
+        // guarantees is mapped and readable.
+        unsafe { s.dc_lines(written.lines(g.d_line())) };
     }
     s.dsb();
     if !g.dic() {
-        for line in executed.lines(g.i_line()) {
-            // SAFETY: as above, for `executed`.
-            unsafe { s.ic(line) };
-        }
+        // SAFETY: as above, for `executed`.
+        unsafe { s.ic_lines(executed.lines(g.i_line())) };
         s.dsb();
     }
     s.isb();
@@ -81,16 +100,16 @@ pub(crate) unsafe fn batch<S: Sink>(
         return;
     }
     if !g.idc() {
-        crate::range::each_line_once_in_a_row(ranges.clone(), g.d_line(), |line| {
-            // SAFETY: a line of a range the caller guarantees readable.
-            unsafe { s.dc(line) }
+        crate::range::each_line_once_in_a_row(ranges.clone(), g.d_line(), |lines| {
+            // SAFETY: lines of a range the caller guarantees readable.
+            unsafe { s.dc_lines(lines) }
         });
     }
     s.dsb();
     if !g.dic() {
-        crate::range::each_line_once_in_a_row(ranges, g.i_line(), |line| {
+        crate::range::each_line_once_in_a_row(ranges, g.i_line(), |lines| {
             // SAFETY: as above.
-            unsafe { s.ic(line) }
+            unsafe { s.ic_lines(lines) }
         });
         s.dsb();
     }

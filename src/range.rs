@@ -90,6 +90,16 @@ pub(crate) struct Lines {
     line: usize,
 }
 
+impl Lines {
+    /// `(first line, how many lines, line size)`: the loop the aarch64
+    /// backend runs in assembly. `count` is zero only once iterated out.
+    #[inline(always)]
+    #[cfg_attr(not(all(target_arch = "aarch64", not(miri))), allow(dead_code))]
+    pub(crate) const fn parts(&self) -> (usize, usize, usize) {
+        (self.next, self.remaining, self.line)
+    }
+}
+
 impl Iterator for Lines {
     type Item = usize;
 
@@ -145,16 +155,17 @@ impl Iterator for CheckedRanges<'_> {
     }
 }
 
-/// Calls `f` on every `line`-byte line of every range, in order, except a
+/// Calls `f` with the `line`-byte lines of every range, in order, except a
 /// range's first line when it is the previous range's last: within a range
 /// lines strictly increase, so that boundary is the only place a line can
-/// repeat immediately. The inner loop stays the single-range loop. (The
-/// batch's plan: `DC` or `IC` on each line `f` receives.)
+/// repeat immediately. (The batch's plan: `DC` or `IC` on each line of each
+/// [`Lines`] `f` receives; a range whose only line was the previous one's
+/// last gives an empty [`Lines`].)
 #[inline(always)]
 pub(crate) fn each_line_once_in_a_row(
     ranges: impl Iterator<Item = CodeRange>,
     line: usize,
-    mut f: impl FnMut(usize),
+    mut f: impl FnMut(Lines),
 ) {
     let mask = !(line - 1);
     let mut previous_last = None;
@@ -164,6 +175,6 @@ pub(crate) fn each_line_once_in_a_row(
             lines.next();
         }
         previous_last = Some(r.last() & mask);
-        lines.for_each(&mut f);
+        f(lines);
     }
 }

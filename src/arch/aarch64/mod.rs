@@ -156,10 +156,65 @@ pub(crate) unsafe fn clear_cache(g: &CacheGeometry, range: CodeRange) {
     unsafe { clear_cache_dual(g, range, range) }
 }
 
+/// `DC CVAU` (`OP` = `dc cvau`) or `IC IVAU` on each of `lines`: one loop
+/// in assembly, unrolled four times (six instructions per four lines: four
+/// `ADD`s, `SUBS`, `B.NE`), after peeling `count % 4` lines one at a time.
+/// The address register may wrap past the last line: it is never used
+/// again.
+macro_rules! maintain_lines {
+    ($op:literal, $lines:expr) => {{
+        let (first, count, step) = $lines.parts();
+        if count != 0 {
+            // No `nomem`: ordered after the stores of the new code.
+            // SAFETY: the caller guarantees every line is mapped (and, for
+            // DC, readable); the loop touches exactly `count` lines from
+            // `first`, `step` apart (count >= 1 on entry), and changes only
+            // the two scratch registers and the flags.
+            unsafe {
+                asm!(
+                    "tst {n}, #3",
+                    "b.eq 3f",
+                    "2:",
+                    concat!($op, ", {a}"),
+                    "add {a}, {a}, {s}",
+                    "sub {n}, {n}, #1",
+                    "tst {n}, #3",
+                    "b.ne 2b",
+                    "cbz {n}, 4f",
+                    "3:",
+                    concat!($op, ", {a}"),
+                    "add {a}, {a}, {s}",
+                    concat!($op, ", {a}"),
+                    "add {a}, {a}, {s}",
+                    concat!($op, ", {a}"),
+                    "add {a}, {a}, {s}",
+                    concat!($op, ", {a}"),
+                    "add {a}, {a}, {s}",
+                    "subs {n}, {n}, #4",
+                    "b.ne 3b",
+                    "4:",
+                    a = inout(reg) first => _,
+                    n = inout(reg) count => _,
+                    s = in(reg) step,
+                    options(nostack),
+                )
+            }
+        }
+    }};
+}
+
 /// The instructions themselves, as a plan's sink.
 struct Execute;
 
 impl crate::plan::Sink for Execute {
+    #[inline(always)]
+    unsafe fn dc_lines(&mut self, lines: crate::range::Lines) {
+        maintain_lines!("dc cvau", lines)
+    }
+    #[inline(always)]
+    unsafe fn ic_lines(&mut self, lines: crate::range::Lines) {
+        maintain_lines!("ic ivau", lines)
+    }
     #[inline(always)]
     unsafe fn dc(&mut self, line: usize) {
         // SAFETY: forwarded (the plan passes lines of mapped ranges).

@@ -138,7 +138,7 @@ fn batch_lines_of(ranges: &[(usize, usize)], line: usize) -> Option<Vec<usize>> 
     match crate::range::checked_ranges(&raw) {
         Ok(checked) => {
             let mut got = Vec::new();
-            crate::range::each_line_once_in_a_row(checked, line, |l| got.push(l));
+            crate::range::each_line_once_in_a_row(checked, line, |ls| got.extend(ls));
             Some(got)
         }
         Err(Error::RangeWraps { ptr, len }) => {
