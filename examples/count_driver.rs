@@ -10,7 +10,10 @@
 //!   - `b:PTR:LEN,PTR:LEN,...`: one `clear_cache_ranges` (or `_with`) of
 //!     those ranges (`b:` alone: an empty slice);
 //!   - `d:WRITTEN:EXECUTED:LEN`: `clear_cache_dual`;
-//!   - `l`: `pipeline_flush_local`.
+//!   - `l`: `pipeline_flush_local`;
+//!   - `W:PTR:LEN`, `K:PTR:LEN` (AArch64): the peers' `clear_cache`
+//!     (`wasmtime-internal-jit-icache-coherence`, `clear-cache`), for the
+//!     side-by-side table.
 //!
 //!   The TCG plugin `tests/qemu/insn_count.c` prints, per window, how many
 //!   `DC CVAU`, `IC IVAU`, `DSB ISH`, `ISB` and `FENCE.I` ran, and how many
@@ -25,7 +28,10 @@
 //!   - `init-flush N`: `init()`, then `pipeline_flush_mt()` N times;
 //!   - `init-twice`: `init()` twice; prints each report's `syscalls`;
 //!   - `clear N`: `clear_cache` of 4 KiB N times;
-//!   - `local N`: `pipeline_flush_local()` N times.
+//!   - `local N`: `pipeline_flush_local()` N times;
+//!   - `wasmtime-flush N`: the wasmtime crate's `pipeline_flush_mt()` N
+//!     times; `peer-clear W|K N`: wasmtime's or clear-cache's
+//!     `clear_cache` of 4 KiB N times (aarch64, riscv64).
 //! - `race N` (for the plugin's per-thread `MRS CTR_EL0` count): N threads
 //!   released at once by a barrier, each calling `cache_geometry()`,
 //!   `clear_cache` of 4 KiB and `pipeline_flush_mt()` as its first use of
@@ -94,6 +100,28 @@ fn main() -> ExitCode {
                 t.join().expect("a racing thread failed");
             }
             println!("race threads={n}");
+        }
+        #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+        Some("wasmtime-flush") => {
+            for _ in 0..count_arg(&args) {
+                wasmtime_internal_jit_icache_coherence::pipeline_flush_mt().expect("flush");
+            }
+        }
+        #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+        Some("peer-clear") => {
+            // `peer-clear W|K N`: a peer's clear_cache of 4 KiB, N times.
+            let buf = buffer(4096) as *const c_void;
+            let n: usize = args.get(3).and_then(|s| s.parse().ok()).expect("a count");
+            for _ in 0..n {
+                // SAFETY: 4096 mapped, readable bytes.
+                unsafe {
+                    match args.get(2).map(String::as_str) {
+                        Some("W") => wasmtime_internal_jit_icache_coherence::clear_cache(buf, 4096)
+                            .expect("clear_cache"),
+                        _ => assert!(::clear_cache::clear_cache(buf, buf.byte_add(4096))),
+                    }
+                }
+            }
         }
         Some("local") => {
             for _ in 0..count_arg(&args) {
@@ -283,6 +311,32 @@ mod windows {
             assert_eq!(r.is_err(), ranges.iter().any(|&(p, l)| wraps(p, l)));
         }
 
+        /// A peer's `clear_cache` on each range, in one window, for the
+        /// side-by-side table: `W:PTR:LEN` is
+        /// `wasmtime_internal_jit_icache_coherence::clear_cache`, `K:PTR:LEN`
+        /// `clear_cache::clear_cache(ptr, ptr + len)`. Counted, not checked
+        /// against this crate's model (the script reports how they differ).
+        fn peer(name: &str, crate_: char, ranges: &[(usize, usize)]) {
+            let ops: Vec<String> = ranges
+                .iter()
+                .map(|&(p, l)| format!("{crate_}:{p:#x}:{l}"))
+                .collect();
+            describe(name, raw(None), &ops);
+            start();
+            for &(p, l) in ranges {
+                let p = p as *const c_void;
+                // SAFETY: every range lies in the mapped buffer.
+                unsafe {
+                    if crate_ == 'W' {
+                        wasmtime_internal_jit_icache_coherence::clear_cache(p, l).unwrap();
+                    } else {
+                        assert!(::clear_cache::clear_cache(p, p.byte_add(l)));
+                    }
+                }
+            }
+            end();
+        }
+
         /// One `clear_cache` per range, in one window.
         fn separate(name: &str, ranges: &[(usize, usize)]) {
             let ops: Vec<String> = ranges.iter().map(|&(p, l)| c(p, l)).collect();
@@ -408,6 +462,13 @@ mod windows {
 
             local_sync();
             local_sync_x3();
+
+            // The peers, on the same buffers.
+            for (c, crate_) in [('W', "wasmtime"), ('K', "clear-cache")] {
+                peer(&format!("{crate_}-4k-aligned"), c, &[(buf, 4096)]);
+                peer(&format!("{crate_}-4k-plus-1"), c, &[(buf + 1, 4096)]);
+                peer(&format!("{crate_}-separate-16x256"), c, &sixteen);
+            }
         }
 
         /// Every `DC CVAU`, `IC IVAU`, `DSB ISH`, `ISB` and marker in this

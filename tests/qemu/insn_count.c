@@ -16,6 +16,10 @@
  *                          thread in user mode) over the whole run, windows or
  *                          not: "ctr_el0 vcpu=I reads=N" at exit, one line per
  *                          vCPU that read it
+ *            SVC #0 (AArch64, 0xD4000001), ECALL (RISC-V, 0x00000073): system
+ *                          calls made, whole run: "syscalls total=N" at exit
+ *                          (QEMU's -strace does not log every call: riscv64's
+ *                          riscv_flush_icache is missing from it)
  *   RISC-V   FENCE.I       0x0000100F
  *            (window markers: the HINT encodings are not RISC-V code; RISC-V
  *            windows use `slti zero, zero, 126` / `127`, 0x07E02013 / 0x07F02013,
@@ -62,7 +66,8 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-enum kind { DC, IC, DSB, ISB, FENCEI, START, END, CTR, KINDS };
+enum kind { DC, IC, DSB, ISB, FENCEI, START, END, CTR, SYSCALL, KINDS };
+static uint64_t syscalls; /* SVC #0 / ECALL executed, whole run */
 #define MAX_VCPUS 1024
 static uint64_t ctr_reads[MAX_VCPUS]; /* MRS CTR_EL0 per vCPU, whole run */
 static const char *const names[] = { "dc", "ic", "dsb", "isb", "fencei" };
@@ -85,6 +90,7 @@ static int classify(uint32_t w, size_t size)
         if (w == 0xD5032FFFu || w == 0x07F02013u) return END;
         if (w == 0x0000100Fu) return FENCEI;
         if ((w & 0xFFFFFFE0u) == 0xD53B0020u) return CTR;
+        if (w == 0xD4000001u || w == 0x00000073u) return SYSCALL;
     }
     return -1;
 }
@@ -92,7 +98,9 @@ static int classify(uint32_t w, size_t size)
 static void on_exec(unsigned int vcpu, void *udata)
 {
     int k = (int)(uintptr_t)udata;
-    if (k == CTR) {
+    if (k == SYSCALL) {
+        __atomic_fetch_add(&syscalls, 1, __ATOMIC_RELAXED);
+    } else if (k == CTR) {
         /* vCPUs are guest threads running in parallel host threads. */
         __atomic_fetch_add(&ctr_reads[vcpu < MAX_VCPUS ? vcpu : MAX_VCPUS - 1], 1, __ATOMIC_RELAXED);
     } else if (k == START) {
@@ -133,6 +141,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 static void on_exit(qemu_plugin_id_t id, void *udata)
 {
     (void)id; (void)udata;
+    fprintf(out, "syscalls total=%llu\n", (unsigned long long)syscalls);
     for (unsigned i = 0; i < MAX_VCPUS; i++)
         if (ctr_reads[i])
             fprintf(out, "ctr_el0 vcpu=%u reads=%llu\n", i, (unsigned long long)ctr_reads[i]);
