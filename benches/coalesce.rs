@@ -153,7 +153,7 @@ fn bench_mock(c: &mut Criterion, group: &'static str, hold: Hold) {
             b.iter_custom(|iters| {
                 flush_on_k_threads((group, k, "coalesced"), k, iters, |calls| {
                     coalescer
-                        .run(|| {
+                        .run_adaptive(|| {
                             calls.fetch_add(1, Relaxed);
                             kernel.membarrier()
                         })
@@ -186,7 +186,7 @@ fn bench_membarrier(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 flush_on_k_threads(("membarrier", k, "coalesced"), k, iters, |calls| {
                     coalescer
-                        .run(|| {
+                        .run_adaptive(|| {
                             calls.fetch_add(1, Relaxed);
                             membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
                         })

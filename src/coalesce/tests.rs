@@ -220,6 +220,20 @@ fn hammer(
     per_thread: usize,
     barrier: impl Fn() -> Result<(), i32> + Sync,
 ) -> (Log, usize) {
+    hammer_with(protocol, threads, per_thread, barrier)
+}
+
+/// [`hammer`] through `run` ([`Coalescer::run`] or
+/// [`Coalescer::run_adaptive`]).
+/// How a test enters the coalescer: `run` or `run_adaptive`.
+type Run = fn(&Coalescer, &mut dyn FnMut() -> Result<(), i32>) -> Result<(), i32>;
+
+fn hammer_with(
+    run: Run,
+    threads: usize,
+    per_thread: usize,
+    barrier: impl Fn() -> Result<(), i32> + Sync,
+) -> (Log, usize) {
     let c = Coalescer::new();
     let clock = AtomicU64::new(0);
     let failed = AtomicUsize::new(0);
@@ -234,7 +248,7 @@ fn hammer(
                     };
                     for _ in 0..per_thread {
                         let entry = clock.fetch_add(1, SeqCst);
-                        let r = c.run(|| {
+                        let r = run(&c, &mut || {
                             let start = clock.fetch_add(1, SeqCst);
                             let r = barrier();
                             let end = clock.fetch_add(1, SeqCst);
@@ -281,6 +295,79 @@ fn mock_barrier_every_flush_covered() {
     assert_eq!(failed, 0);
     assert_eq!(log.flushes.len(), 4 * per_thread);
     log.check();
+}
+
+/// The same through `run_adaptive`, with calls long enough to overlap: the
+/// solo calls, the switch to the protocol and back, all keep the rule.
+#[test]
+fn adaptive_every_flush_covered() {
+    let per_thread = if cfg!(miri) { 20 } else { 2_000 };
+    let (log, failed) = hammer_with(adaptive, 4, per_thread, || {
+        for _ in 0..500 {
+            std::hint::spin_loop();
+        }
+        Ok(())
+    });
+    assert_eq!(failed, 0);
+    assert_eq!(log.flushes.len(), 4 * per_thread);
+    log.check();
+}
+
+fn adaptive(c: &Coalescer, f: &mut dyn FnMut() -> Result<(), i32>) -> Result<(), i32> {
+    c.run_adaptive(f)
+}
+
+fn protocol(c: &Coalescer, f: &mut dyn FnMut() -> Result<(), i32>) -> Result<(), i32> {
+    c.run(f)
+}
+
+/// Alone, `run_adaptive` never touches the protocol's word (no locked
+/// read-modify-write); told to coalesce, it runs the protocol that many
+/// times, then goes back.
+#[test]
+fn adaptive_alone_makes_its_own_calls_without_the_protocol() {
+    let c = Coalescer::new();
+    let calls = AtomicUsize::new(0);
+    for _ in 0..10 {
+        c.run_adaptive(|| {
+            calls.fetch_add(1, Relaxed);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    }
+    assert_eq!(calls.load(Relaxed), 10);
+    assert_eq!(c.word.load(SeqCst), 0, "the word is untouched");
+    c.coalesce_next(3);
+    for _ in 0..10 {
+        c.run_adaptive(|| Ok::<(), ()>(())).unwrap();
+    }
+    // Three protocol calls: seq advanced by 2 per call.
+    assert_eq!(seq(c.word.load(SeqCst)), 6);
+    assert_eq!(c.solo_busy.load(SeqCst), 0);
+}
+
+/// A caller that finds another inside its own call switches to the
+/// protocol; a panicking solo call still clears its busy mark.
+#[test]
+fn adaptive_sees_overlap_and_survives_a_panic() {
+    let c = Coalescer::new();
+    let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
+    thread::scope(|s| {
+        let a = s.spawn(|| c.run_adaptive(|| blocking_call(&inside, &release)));
+        while !inside.load(SeqCst) {
+            std::hint::spin_loop();
+        }
+        c.run_adaptive(|| Ok::<(), ()>(())).unwrap();
+        assert_eq!(c.coalesce_for.load(SeqCst), COALESCE_RUNS);
+        release.store(true, SeqCst);
+        a.join().unwrap().unwrap();
+    });
+    let c = Coalescer::new();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        c.run_adaptive(|| -> Result<(), ()> { panic!("barrier panicked") })
+    }));
+    assert!(r.is_err());
+    assert_eq!(c.solo_busy.load(SeqCst), 0);
 }
 
 #[test]
@@ -352,7 +439,8 @@ fn stress(then: fn()) -> (usize, usize) {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let t0 = Instant::now();
-        let r = hammer(THREADS, PER_THREAD, || {
+        // As pipeline_flush_mt runs it: adaptive.
+        let r = hammer_with(adaptive, THREADS, PER_THREAD, || {
             let r = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
             then();
             r

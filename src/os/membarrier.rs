@@ -216,7 +216,9 @@ fn commands(m: FlushMechanism) -> (i32, Option<i32>) {
 
 /// One cross-thread pipeline flush: exactly one syscall once probed.
 ///
-/// Concurrent callers share calls through `coalescer` ([`Coalescer::run`]):
+/// Concurrent callers share calls through `coalescer`
+/// ([`Coalescer::run_adaptive`]: while calls overlap; alone, a caller makes
+/// its own call):
 /// each returns only after a call that *started after it entered* has
 /// completed, so K callers at once make about one call per arrival wave
 /// instead of K (the kernel serialises expedited commands). If the call
@@ -229,7 +231,7 @@ pub(crate) fn flush<K: Kernel>(
     coalescer: &Coalescer,
 ) -> Result<(), Error> {
     let (cmd, register) = commands(mechanism(k, cell, policy)?);
-    coalescer.run(|| barrier(k, cmd, register))
+    coalescer.run_adaptive(|| barrier(k, cmd, register))
 }
 
 /// One barrier: `cmd`; if the kernel forgot our registration (`EPERM`),
