@@ -116,7 +116,7 @@ pub(crate) unsafe fn batch<S: Sink>(
     s.isb();
 }
 
-/// One operation of a plan, as a [`Recorder`] saw it.
+/// One operation of a plan, as a recorder saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `DC CVAU` on the data-cache line at this address.
