@@ -3,703 +3,714 @@
 // text after `//` is annotation and not compared.
 
 listing_clear_cache:
-    stp x29, x30, [sp, #-32]!
-    stp x20, x19, [sp, #16]
-    mov x29, sp
-    cbz x1, <+0x124>
-    sub x8, x1, #0x1
-    mov x19, x0
+    stp x29, x30, [sp, #-32]!           // frame: save fp/lr (the cold init call below)
+    stp x20, x19, [sp, #16]             // callee-saved: ptr and last live across init
+    mov x29, sp                         // frame pointer
+    cbz x1, <+0x124>                    // len == 0: nothing to do (Ok)
+    sub x8, x1, #0x1                    // len - 1
+    mov x19, x0                         // keep ptr (range start) across init
     adds x20, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
     b.cs <+0x134>                       // -> Err(RangeWraps), before any maintenance
-    adrp x8, PAGE
-    ldr x8, [x8, #LO12]
-    ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0x144>
+    adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
+    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
+    cbz x0, <+0x144>                    // not read yet -> read it out of line
     tbnz w0, #28, <+0xa4>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x8, x0, #16, #4
-    mov w9, #0x4
-    lsl x9, x9, x8
-    add x8, x8, #0x2
-    neg x10, x9
-    and x11, x20, x10
-    and x10, x10, x19
-    sub x11, x11, x10
-    lsr x8, x11, x8
-    add x8, x8, #0x1
-    tst x8, #0x3
-    b.eq <+0x7c>
-    dc cvau, x10
-    add x10, x10, x9
-    sub x8, x8, #0x1
-    tst x8, #0x3
-    b.ne <+0x64>
-    cbz x8, <+0xa4>
-    dc cvau, x10
-    add x10, x10, x9
-    dc cvau, x10
-    add x10, x10, x9
-    dc cvau, x10
-    add x10, x10, x9
-    dc cvau, x10
-    add x10, x10, x9
-    subs x8, x8, #0x4
-    b.ne <+0x7c>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    ubfx x8, x0, #16, #4                // DminLine field (CTR_EL0[19:16])
+    mov w9, #0x4                        // D line bytes = 4 << DminLine ...
+    lsl x9, x9, x8                      // ... x9 = D line size, the loop's step
+    add x8, x8, #0x2                    // log2(D line) = DminLine + 2
+    neg x10, x9                         // mask = !(line - 1) = -line
+    and x11, x20, x10                   // last & mask: the last D line
+    and x10, x10, x19                   // first = ptr & mask: first D line (loop address)
+    sub x11, x11, x10                   // last line - first line
+    lsr x8, x11, x8                     // ... / line size
+    add x8, x8, #0x1                    // count = that + 1 (>= 1)
+    tst x8, #0x3                        // count % 4 == 0?
+    b.eq <+0x7c>                        // yes: straight to the 4x loop
+    dc cvau, x10                        // peel count % 4 lines one at a time: clean to PoU
+    add x10, x10, x9                    // next D line
+    sub x8, x8, #0x1                    // count -= 1
+    tst x8, #0x3                        // count % 4 == 0 yet?
+    b.ne <+0x64>                        // no: peel another line
+    cbz x8, <+0xa4>                     // nothing left after peeling -> DSB
+    dc cvau, x10                        // 4x unrolled DC CVAU loop: line 1 of 4
+    add x10, x10, x9                    // next D line
+    dc cvau, x10                        // line 2 of 4
+    add x10, x10, x9                    // next D line
+    dc cvau, x10                        // line 3 of 4
+    add x10, x10, x9                    // next D line
+    dc cvau, x10                        // line 4 of 4
+    add x10, x10, x9                    // next D line
+    subs x8, x8, #0x4                   // count -= 4
+    b.ne <+0x7c>                        // more lines: loop
+    dsb ish                             // DSB ISH (always): code stores and DC cleans complete
     tbnz w0, #29, <+0x120>              // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x8, x0, #0xf
-    mov w9, #0x4
-    lsl x9, x9, x8
-    add x8, x8, #0x2
-    neg x10, x9
-    and x11, x20, x10
-    and x10, x10, x19
-    sub x11, x11, x10
-    lsr x8, x11, x8
-    add x8, x8, #0x1
-    tst x8, #0x3
-    b.eq <+0xf4>
-    ic ivau, x10
-    add x10, x10, x9
-    sub x8, x8, #0x1
-    tst x8, #0x3
-    b.ne <+0xdc>
-    cbz x8, <+0x11c>
-    ic ivau, x10
-    add x10, x10, x9
-    ic ivau, x10
-    add x10, x10, x9
-    ic ivau, x10
-    add x10, x10, x9
-    ic ivau, x10
-    add x10, x10, x9
-    subs x8, x8, #0x4
-    b.ne <+0xf4>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    and x8, x0, #0xf                    // IminLine field (CTR_EL0[3:0])
+    mov w9, #0x4                        // I line bytes = 4 << IminLine ...
+    lsl x9, x9, x8                      // ... x9 = I line size, the loop's step
+    add x8, x8, #0x2                    // log2(I line) = IminLine + 2
+    neg x10, x9                         // mask = !(line - 1) = -line
+    and x11, x20, x10                   // last & mask: the last I line
+    and x10, x10, x19                   // first = ptr & mask: first I line (loop address)
+    sub x11, x11, x10                   // last line - first line
+    lsr x8, x11, x8                     // ... / line size
+    add x8, x8, #0x1                    // count = that + 1 (>= 1)
+    tst x8, #0x3                        // count % 4 == 0?
+    b.eq <+0xf4>                        // yes: straight to the 4x loop
+    ic ivau, x10                        // peel count % 4 lines one at a time: invalidate to PoU
+    add x10, x10, x9                    // next I line
+    sub x8, x8, #0x1                    // count -= 1
+    tst x8, #0x3                        // count % 4 == 0 yet?
+    b.ne <+0xdc>                        // no: peel another line
+    cbz x8, <+0x11c>                    // nothing left after peeling -> DSB
+    ic ivau, x10                        // 4x unrolled IC IVAU loop: line 1 of 4
+    add x10, x10, x9                    // next I line
+    ic ivau, x10                        // line 2 of 4
+    add x10, x10, x9                    // next I line
+    ic ivau, x10                        // line 3 of 4
+    add x10, x10, x9                    // next I line
+    ic ivau, x10                        // line 4 of 4
+    add x10, x10, x9                    // next I line
+    subs x8, x8, #0x4                   // count -= 4
+    b.ne <+0xf4>                        // more lines: loop
+    dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
-    mov w0, #0x1
-    ldp x20, x19, [sp, #16]
-    ldp x29, x30, [sp], #32
-    ret
-    mov w0, wzr
-    ldp x20, x19, [sp, #16]
-    ldp x29, x30, [sp], #32
-    ret
-    adrp x0, PAGE
-    ldr x0, [x0, #LO12]
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
-    b <+0x30>
+    mov w0, #0x1                        // return true (Ok)
+    ldp x20, x19, [sp, #16]             // restore callee-saved registers
+    ldp x29, x30, [sp], #32             // restore fp/lr, pop the frame
+    ret                                 // return
+    mov w0, wzr                         // return false (Err(RangeWraps))
+    ldp x20, x19, [sp, #16]             // restore callee-saved registers
+    ldp x29, x30, [sp], #32             // restore fp/lr, pop the frame
+    ret                                 // return
+    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
+    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    b <+0x30>                           // back to the IDC test with CTR_EL0 in x0
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_dual:
-    stp x29, x30, [sp, #-48]!
-    stp x22, x21, [sp, #16]
-    stp x20, x19, [sp, #32]
-    mov x29, sp
-    cbz x2, <+0x134>
-    sub x8, x2, #0x1
-    mov x20, x0
-    adds x22, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
+    stp x29, x30, [sp, #-48]!           // frame: save fp/lr (the cold init call below)
+    stp x22, x21, [sp, #16]             // callee-saved: both lasts live across init
+    stp x20, x19, [sp, #32]             // callee-saved: both starts live across init
+    mov x29, sp                         // frame pointer
+    cbz x2, <+0x134>                    // len == 0: nothing to do (Ok)
+    sub x8, x2, #0x1                    // len - 1 (same for both aliases)
+    mov x20, x0                         // keep the written alias's start
+    adds x22, x8, x0                    // written last = written + (len - 1); carry: wraps
     b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
-    mov x19, x1
-    adds x21, x8, x1                    // last = ptr + (len - 1); carry: the range wraps
+    mov x19, x1                         // keep the executed alias's start
+    adds x21, x8, x1                    // executed last = executed + (len - 1); carry: wraps
     b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
-    adrp x8, PAGE
-    ldr x8, [x8, #LO12]
-    ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0x15c>
+    adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
+    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
+    cbz x0, <+0x15c>                    // not read yet -> read it out of line
     tbnz w0, #28, <+0xb4>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x8, x0, #16, #4
-    mov w9, #0x4
-    lsl x9, x9, x8
-    add x8, x8, #0x2
-    neg x10, x9
-    and x11, x22, x10
-    and x10, x10, x20
-    sub x11, x11, x10
-    lsr x8, x11, x8
-    add x8, x8, #0x1
-    tst x8, #0x3
-    b.eq <+0x8c>
-    dc cvau, x10
-    add x10, x10, x9
-    sub x8, x8, #0x1
-    tst x8, #0x3
-    b.ne <+0x74>
-    cbz x8, <+0xb4>
-    dc cvau, x10
-    add x10, x10, x9
-    dc cvau, x10
-    add x10, x10, x9
-    dc cvau, x10
-    add x10, x10, x9
-    dc cvau, x10
-    add x10, x10, x9
-    subs x8, x8, #0x4
-    b.ne <+0x8c>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    ubfx x8, x0, #16, #4                // DminLine field (CTR_EL0[19:16])
+    mov w9, #0x4                        // D line bytes = 4 << DminLine ...
+    lsl x9, x9, x8                      // ... x9 = D line size, the loop's step
+    add x8, x8, #0x2                    // log2(D line) = DminLine + 2
+    neg x10, x9                         // mask = !(line - 1) = -line
+    and x11, x22, x10                   // written last & mask: its last D line
+    and x10, x10, x20                   // first D line of the written alias (loop address)
+    sub x11, x11, x10                   // last line - first line
+    lsr x8, x11, x8                     // ... / line size
+    add x8, x8, #0x1                    // count = that + 1 (>= 1)
+    tst x8, #0x3                        // count % 4 == 0?
+    b.eq <+0x8c>                        // yes: straight to the 4x loop
+    dc cvau, x10                        // peel count % 4 lines: clean the written alias
+    add x10, x10, x9                    // next D line
+    sub x8, x8, #0x1                    // count -= 1
+    tst x8, #0x3                        // count % 4 == 0 yet?
+    b.ne <+0x74>                        // no: peel another line
+    cbz x8, <+0xb4>                     // nothing left after peeling -> DSB
+    dc cvau, x10                        // 4x unrolled DC CVAU loop (written alias): 1 of 4
+    add x10, x10, x9                    // next D line
+    dc cvau, x10                        // line 2 of 4
+    add x10, x10, x9                    // next D line
+    dc cvau, x10                        // line 3 of 4
+    add x10, x10, x9                    // next D line
+    dc cvau, x10                        // line 4 of 4
+    add x10, x10, x9                    // next D line
+    subs x8, x8, #0x4                   // count -= 4
+    b.ne <+0x8c>                        // more lines: loop
+    dsb ish                             // DSB ISH (always): code stores and DC cleans complete
     tbnz w0, #29, <+0x130>              // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x8, x0, #0xf
-    mov w9, #0x4
-    lsl x9, x9, x8
-    add x8, x8, #0x2
-    neg x10, x9
-    and x11, x21, x10
-    and x10, x10, x19
-    sub x11, x11, x10
-    lsr x8, x11, x8
-    add x8, x8, #0x1
-    tst x8, #0x3
-    b.eq <+0x104>
-    ic ivau, x10
-    add x10, x10, x9
-    sub x8, x8, #0x1
-    tst x8, #0x3
-    b.ne <+0xec>
-    cbz x8, <+0x12c>
-    ic ivau, x10
-    add x10, x10, x9
-    ic ivau, x10
-    add x10, x10, x9
-    ic ivau, x10
-    add x10, x10, x9
-    ic ivau, x10
-    add x10, x10, x9
-    subs x8, x8, #0x4
-    b.ne <+0x104>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    and x8, x0, #0xf                    // IminLine field (CTR_EL0[3:0])
+    mov w9, #0x4                        // I line bytes = 4 << IminLine ...
+    lsl x9, x9, x8                      // ... x9 = I line size, the loop's step
+    add x8, x8, #0x2                    // log2(I line) = IminLine + 2
+    neg x10, x9                         // mask = !(line - 1) = -line
+    and x11, x21, x10                   // executed last & mask: its last I line
+    and x10, x10, x19                   // first I line of the executed alias (loop address)
+    sub x11, x11, x10                   // last line - first line
+    lsr x8, x11, x8                     // ... / line size
+    add x8, x8, #0x1                    // count = that + 1 (>= 1)
+    tst x8, #0x3                        // count % 4 == 0?
+    b.eq <+0x104>                       // yes: straight to the 4x loop
+    ic ivau, x10                        // peel count % 4 lines: invalidate the executed alias
+    add x10, x10, x9                    // next I line
+    sub x8, x8, #0x1                    // count -= 1
+    tst x8, #0x3                        // count % 4 == 0 yet?
+    b.ne <+0xec>                        // no: peel another line
+    cbz x8, <+0x12c>                    // nothing left after peeling -> DSB
+    ic ivau, x10                        // 4x unrolled IC IVAU loop (executed alias): 1 of 4
+    add x10, x10, x9                    // next I line
+    ic ivau, x10                        // line 2 of 4
+    add x10, x10, x9                    // next I line
+    ic ivau, x10                        // line 3 of 4
+    add x10, x10, x9                    // next I line
+    ic ivau, x10                        // line 4 of 4
+    add x10, x10, x9                    // next I line
+    subs x8, x8, #0x4                   // count -= 4
+    b.ne <+0x104>                       // more lines: loop
+    dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
-    mov w0, #0x1
-    ldp x20, x19, [sp, #32]
-    ldp x22, x21, [sp, #16]
-    ldp x29, x30, [sp], #48
-    ret
-    mov w0, wzr
-    ldp x20, x19, [sp, #32]
-    ldp x22, x21, [sp, #16]
-    ldp x29, x30, [sp], #48
-    ret
-    adrp x0, PAGE
-    ldr x0, [x0, #LO12]
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
-    b <+0x40>
+    mov w0, #0x1                        // return true (Ok)
+    ldp x20, x19, [sp, #32]             // restore callee-saved registers
+    ldp x22, x21, [sp, #16]             // restore callee-saved registers
+    ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
+    ret                                 // return
+    mov w0, wzr                         // return false (Err(RangeWraps))
+    ldp x20, x19, [sp, #32]             // restore callee-saved registers
+    ldp x22, x21, [sp, #16]             // restore callee-saved registers
+    ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
+    ret                                 // return
+    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
+    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    b <+0x40>                           // back to the IDC test with CTR_EL0 in x0
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_ranges:
-    stp x29, x30, [sp, #-64]!
-    str x23, [sp, #16]
-    stp x22, x21, [sp, #32]
-    stp x20, x19, [sp, #48]
-    mov x29, sp
-    lsl x23, x1, #4
-    mov x20, x1
-    mov x19, x0
-    mov x8, x0
-    add x22, x0, x23
-    mov x9, x23
-    mov x21, x9
-    cbz x9, <+0x5c>
-    ldr x11, [x8, #8]
-    mov x10, x8
-    add x8, x8, #0x10
-    sub x9, x21, #0x10
-    cbz x11, <+0x2c>
-    ldr x10, [x10]
-    neg x11, x11
-    cmp x11, x10
-    b.cs <+0x2c>                        // -> Err(RangeWraps), before any maintenance
-    b <+0x25c>
-    adrp x8, PAGE
-    ldr x8, [x8, #LO12]
-    ldar x0, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x0, <+0x278>
-    cbz x20, <+0x25c>
-    add x8, x19, #0x8
-    ldr x9, [x8]
-    cbz x9, <+0x8c>
-    ldur x10, [x8, #-8]
-    neg x9, x9
-    cmp x9, x10
-    b.cs <+0x9c>                        // -> Err(RangeWraps), before any maintenance
-    subs x23, x23, #0x10
-    add x8, x8, #0x10
-    b.ne <+0x74>
-    b <+0x25c>
-    tbnz w0, #28, <+0x174>              // CTR_EL0.IDC: skip the DC loop
+    stp x29, x30, [sp, #-64]!           // frame: save fp/lr (the cold init call below)
+    str x23, [sp, #16]                  // callee-saved registers
+    stp x22, x21, [sp, #32]             // callee-saved registers
+    stp x20, x19, [sp, #48]             // callee-saved registers
+    mov x29, sp                         // frame pointer
+    lsl x23, x1, #4                     // n * 16: the slice's size in bytes
+    mov x20, x1                         // keep n
+    mov x19, x0                         // keep the slice's address
+    mov x8, x0                          // checked_ranges: cursor = &ranges[0]
+    add x22, x0, x23                    // end of the slice (for the DC/IC passes)
+    mov x9, x23                         // bytes left to check
+    mov x21, x9                         // x21 = bytes left: nonzero on exit = a range wrapped
+    cbz x9, <+0x5c>                     // every range checked -> maintenance
+    ldr x11, [x8, #8]                   // len of this range
+    mov x10, x8                         // this pair's address
+    add x8, x8, #0x10                   // cursor to the next pair
+    sub x9, x21, #0x10                  // bytes left -= 16
+    cbz x11, <+0x2c>                    // len == 0: fine, next range
+    ldr x10, [x10]                      // ptr of this range
+    neg x11, x11                        // 2^64 - len
+    cmp x11, x10                        // ptr + (len - 1) wraps iff ptr > 2^64 - len
+    b.cs <+0x2c>                        // no wrap: next range
+    b <+0x25c>                          // wraps: return false (Err(RangeWraps)), no maintenance
+    adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
+    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
+    cbz x0, <+0x278>                    // not read yet -> read it out of line
+    cbz x20, <+0x25c>                   // batch: no ranges -> Ok, no barrier
+    add x8, x19, #0x8                   // batch's is-empty scan: &ranges[0].len
+    ldr x9, [x8]                        // len
+    cbz x9, <+0x8c>                     // empty range: look at the next
+    ldur x10, [x8, #-8]                 // ptr
+    neg x9, x9                          // 2^64 - len
+    cmp x9, x10                         // wrap check again (CheckedRanges::next)
+    b.cs <+0x9c>                        // a non-empty range exists -> maintenance
+    subs x23, x23, #0x10                // bytes left -= 16
+    add x8, x8, #0x10                   // next pair's len
+    b.ne <+0x74>                        // more pairs: loop
+    b <+0x25c>                          // all empty: Ok, no DSB/ISB at all
+    tbnz w0, #28, <+0x174>              // CTR_EL0.IDC: skip the DC pass
     ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
-    mov w8, #0x4
-    mov w12, #0x1
-    mov x11, x19
-    lsl x8, x8, x10
-    add x10, x10, #0x2
-    neg x9, x8
-    b <+0xcc>
-    add x11, x11, #0x10
-    cmp x11, x22
-    b.eq <+0x174>
-    ldr x15, [x11, #8]
-    cbz x15, <+0xc0>
-    ldr x14, [x11]
-    sub x15, x15, #0x1
-    adds x16, x15, x14
-    b.cs <+0xc0>                        // -> Err(RangeWraps), before any maintenance
-    and x15, x14, x9
-    and x14, x16, x9
-    cmp x13, x15
-    sub x13, x14, x15
-    cset w16, ne
-    lsr x17, x13, x10
-    orr w13, w12, w16
-    and x12, x13, #0x1
-    adds x12, x17, x12
-    b.eq <+0x160>
-    tst w13, #0x1
-    csel x13, xzr, x8, ne
-    add x13, x13, x15
-    tst x12, #0x3
-    b.eq <+0x138>
-    dc cvau, x13
-    add x13, x13, x8
-    sub x12, x12, #0x1
-    tst x12, #0x3
-    b.ne <+0x120>
-    cbz x12, <+0x160>
-    dc cvau, x13
-    add x13, x13, x8
-    dc cvau, x13
-    add x13, x13, x8
-    dc cvau, x13
-    add x13, x13, x8
-    dc cvau, x13
-    add x13, x13, x8
-    subs x12, x12, #0x4
-    b.ne <+0x138>
-    add x11, x11, #0x10
-    mov w12, wzr
-    mov x13, x14
-    cmp x11, x22
-    b.ne <+0xcc>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbnz w0, #29, <+0x258>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    mov w8, #0x4                        // D line bytes = 4 << DminLine ...
+    mov w12, #0x1                       // no previous range yet (previous_last = None)
+    mov x11, x19                        // DC pass cursor = &ranges[0]
+    lsl x8, x8, x10                     // ... x8 = D line size, the loop's step
+    add x10, x10, #0x2                  // log2(D line) = DminLine + 2
+    neg x9, x8                          // mask = !(line - 1) = -line
+    b <+0xcc>                           // to the first range
+    add x11, x11, #0x10                 // skipped range: cursor to the next pair
+    cmp x11, x22                        // end of the slice?
+    b.eq <+0x174>                       // yes: DSB
+    ldr x15, [x11, #8]                  // len
+    cbz x15, <+0xc0>                    // empty range: skip
+    ldr x14, [x11]                      // ptr
+    sub x15, x15, #0x1                  // len - 1
+    adds x16, x15, x14                  // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0xc0>                        // wraps: skip (unreachable, checked above)
+    and x15, x14, x9                    // first D line = ptr & mask
+    and x14, x16, x9                    // last D line = last & mask
+    cmp x13, x15                        // previous range's last line == this first line?
+    sub x13, x14, x15                   // last line - first line
+    cset w16, ne                        // 1 if they differ
+    lsr x17, x13, x10                   // (last - first) / line = count - 1
+    orr w13, w12, w16                   // keep the first line: no previous, or a different one
+    and x12, x13, #0x1                  // 1 if the first line is kept
+    adds x12, x17, x12                  // lines to clean = count - 1 + kept
+    b.eq <+0x160>                       // none: its one line was cleaned for the previous range
+    tst w13, #0x1                       // first line kept?
+    csel x13, xzr, x8, ne               // 0 if kept, else one line (lines.next() skips it)
+    add x13, x13, x15                   // loop address: first line, or the one after it
+    tst x12, #0x3                       // count % 4 == 0?
+    b.eq <+0x138>                       // yes: straight to the 4x loop
+    dc cvau, x13                        // peel count % 4 lines one at a time: clean to PoU
+    add x13, x13, x8                    // next D line
+    sub x12, x12, #0x1                  // count -= 1
+    tst x12, #0x3                       // count % 4 == 0 yet?
+    b.ne <+0x120>                       // no: peel another line
+    cbz x12, <+0x160>                   // nothing left after peeling -> next range
+    dc cvau, x13                        // 4x unrolled DC CVAU loop: line 1 of 4
+    add x13, x13, x8                    // next D line
+    dc cvau, x13                        // line 2 of 4
+    add x13, x13, x8                    // next D line
+    dc cvau, x13                        // line 3 of 4
+    add x13, x13, x8                    // next D line
+    dc cvau, x13                        // line 4 of 4
+    add x13, x13, x8                    // next D line
+    subs x12, x12, #0x4                 // count -= 4
+    b.ne <+0x138>                       // more lines: loop
+    add x11, x11, #0x10                 // cursor to the next pair
+    mov w12, wzr                        // a previous range exists from now on
+    mov x13, x14                        // previous_last = this range's last D line
+    cmp x11, x22                        // end of the slice?
+    b.ne <+0xcc>                        // no: next range
+    dsb ish                             // DSB ISH (always): code stores and DC cleans complete
+    tbnz w0, #29, <+0x258>              // CTR_EL0.DIC: skip the IC pass and its DSB
     and x10, x0, #0xf                   // IminLine: I line = 4 << field
-    mov w8, #0x4
-    mov w11, #0x1
-    lsl x8, x8, x10
-    add x10, x10, #0x2
-    neg x9, x8
-    b <+0x1a4>
-    add x19, x19, #0x10
-    cmp x19, x22
-    b.eq <+0x24c>
-    ldr x14, [x19, #8]
-    cbz x14, <+0x198>
-    ldr x13, [x19]
-    sub x14, x14, #0x1
-    adds x15, x14, x13
-    b.cs <+0x198>                       // -> Err(RangeWraps), before any maintenance
-    and x14, x13, x9
-    and x13, x15, x9
-    cmp x12, x14
-    sub x12, x13, x14
-    cset w15, ne
-    lsr x16, x12, x10
-    orr w12, w11, w15
-    and x11, x12, #0x1
-    adds x11, x16, x11
-    b.eq <+0x238>
-    tst w12, #0x1
-    csel x12, xzr, x8, ne
-    add x12, x12, x14
-    tst x11, #0x3
-    b.eq <+0x210>
-    ic ivau, x12
-    add x12, x12, x8
-    sub x11, x11, #0x1
-    tst x11, #0x3
-    b.ne <+0x1f8>
-    cbz x11, <+0x238>
-    ic ivau, x12
-    add x12, x12, x8
-    ic ivau, x12
-    add x12, x12, x8
-    ic ivau, x12
-    add x12, x12, x8
-    ic ivau, x12
-    add x12, x12, x8
-    subs x11, x11, #0x4
-    b.ne <+0x210>
-    add x19, x19, #0x10
-    mov w11, wzr
-    mov x12, x13
-    cmp x19, x22
-    b.ne <+0x1a4>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    mov w8, #0x4                        // I line bytes = 4 << IminLine ...
+    mov w11, #0x1                       // no previous range yet (previous_last = None)
+    lsl x8, x8, x10                     // ... x8 = I line size, the loop's step
+    add x10, x10, #0x2                  // log2(I line) = IminLine + 2
+    neg x9, x8                          // mask = !(line - 1) = -line
+    b <+0x1a4>                          // to the first range (cursor: x19, the slice start)
+    add x19, x19, #0x10                 // skipped range: cursor to the next pair
+    cmp x19, x22                        // end of the slice?
+    b.eq <+0x24c>                       // yes: DSB, ISB
+    ldr x14, [x19, #8]                  // len
+    cbz x14, <+0x198>                   // empty range: skip
+    ldr x13, [x19]                      // ptr
+    sub x14, x14, #0x1                  // len - 1
+    adds x15, x14, x13                  // last = ptr + (len - 1); carry: the range wraps
+    b.cs <+0x198>                       // wraps: skip (unreachable, checked above)
+    and x14, x13, x9                    // first I line = ptr & mask
+    and x13, x15, x9                    // last I line = last & mask
+    cmp x12, x14                        // previous range's last line == this first line?
+    sub x12, x13, x14                   // last line - first line
+    cset w15, ne                        // 1 if they differ
+    lsr x16, x12, x10                   // (last - first) / line = count - 1
+    orr w12, w11, w15                   // keep the first line: no previous, or a different one
+    and x11, x12, #0x1                  // 1 if the first line is kept
+    adds x11, x16, x11                  // lines to invalidate = count - 1 + kept
+    b.eq <+0x238>                       // none: its one line was done for the previous range
+    tst w12, #0x1                       // first line kept?
+    csel x12, xzr, x8, ne               // 0 if kept, else one line (lines.next() skips it)
+    add x12, x12, x14                   // loop address: first line, or the one after it
+    tst x11, #0x3                       // count % 4 == 0?
+    b.eq <+0x210>                       // yes: straight to the 4x loop
+    ic ivau, x12                        // peel count % 4 lines one at a time: invalidate to PoU
+    add x12, x12, x8                    // next I line
+    sub x11, x11, #0x1                  // count -= 1
+    tst x11, #0x3                       // count % 4 == 0 yet?
+    b.ne <+0x1f8>                       // no: peel another line
+    cbz x11, <+0x238>                   // nothing left after peeling -> next range
+    ic ivau, x12                        // 4x unrolled IC IVAU loop: line 1 of 4
+    add x12, x12, x8                    // next I line
+    ic ivau, x12                        // line 2 of 4
+    add x12, x12, x8                    // next I line
+    ic ivau, x12                        // line 3 of 4
+    add x12, x12, x8                    // next I line
+    ic ivau, x12                        // line 4 of 4
+    add x12, x12, x8                    // next I line
+    subs x11, x11, #0x4                 // count -= 4
+    b.ne <+0x210>                       // more lines: loop
+    add x19, x19, #0x10                 // cursor to the next pair
+    mov w11, wzr                        // a previous range exists from now on
+    mov x12, x13                        // previous_last = this range's last I line
+    cmp x19, x22                        // end of the slice?
+    b.ne <+0x1a4>                       // no: next range
+    dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
     b <+0x25c>                          // to the common return
     isb                                 // the DIC path's ISB (no IC loop, one DSB before it)
-    cmp x21, #0x0
-    cset w0, eq
-    ldp x20, x19, [sp, #48]
-    ldr x23, [sp, #16]
-    ldp x22, x21, [sp, #32]
-    ldp x29, x30, [sp], #64
-    ret
-    adrp x0, PAGE
-    ldr x0, [x0, #LO12]
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
-    b <+0x6c>
+    cmp x21, #0x0                       // x21 == 0: no range wrapped
+    cset w0, eq                         // return true (Ok), or false (Err(RangeWraps))
+    ldp x20, x19, [sp, #48]             // restore callee-saved registers
+    ldr x23, [sp, #16]                  // restore callee-saved registers
+    ldp x22, x21, [sp, #32]             // restore callee-saved registers
+    ldp x29, x30, [sp], #64             // restore fp/lr, pop the frame
+    ret                                 // return
+    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
+    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    b <+0x6c>                           // back to the batch with CTR_EL0 in x0
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_with:
-    cbz x2, <+0x94>
-    sub x8, x2, #0x1
+    cbz x2, <+0x94>                     // len == 0: nothing to do (Ok)
+    sub x8, x2, #0x1                    // len - 1
     adds x8, x8, x1                     // last = ptr + (len - 1); carry: the range wraps
     b.cs <+0x124>                       // -> Err(RangeWraps), before any maintenance
-    ldr x9, [x0]
+    ldr x9, [x0]                        // the given geometry's CTR_EL0 value (plain load)
     tbnz w9, #28, <+0x9c>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x10, x9, #16, #4
-    mov w11, #0x4
-    lsl x11, x11, x10
-    add x10, x10, #0x2
-    neg x12, x11
-    and x13, x8, x12
-    and x12, x12, x1
-    sub x13, x13, x12
-    lsr x10, x13, x10
-    add x10, x10, #0x1
-    tst x10, #0x3
-    b.eq <+0x60>
-    dc cvau, x12
-    add x12, x12, x11
-    sub x10, x10, #0x1
-    tst x10, #0x3
-    b.ne <+0x48>
-    cbz x10, <+0x88>
-    dc cvau, x12
-    add x12, x12, x11
-    dc cvau, x12
-    add x12, x12, x11
-    dc cvau, x12
-    add x12, x12, x11
-    dc cvau, x12
-    add x12, x12, x11
-    subs x10, x10, #0x4
-    b.ne <+0x60>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
-    tbz w9, #29, <+0xa4>
-    isb
-    mov w0, #0x1
-    ret
-    dsb ish
+    ubfx x10, x9, #16, #4               // DminLine field (CTR_EL0[19:16])
+    mov w11, #0x4                       // D line bytes = 4 << DminLine ...
+    lsl x11, x11, x10                   // ... x11 = D line size, the loop's step
+    add x10, x10, #0x2                  // log2(D line) = DminLine + 2
+    neg x12, x11                        // mask = !(line - 1) = -line
+    and x13, x8, x12                    // last & mask: the last D line
+    and x12, x12, x1                    // first = ptr & mask: first D line (loop address)
+    sub x13, x13, x12                   // last line - first line
+    lsr x10, x13, x10                   // ... / line size
+    add x10, x10, #0x1                  // count = that + 1 (>= 1)
+    tst x10, #0x3                       // count % 4 == 0?
+    b.eq <+0x60>                        // yes: straight to the 4x loop
+    dc cvau, x12                        // peel count % 4 lines one at a time: clean to PoU
+    add x12, x12, x11                   // next D line
+    sub x10, x10, #0x1                  // count -= 1
+    tst x10, #0x3                       // count % 4 == 0 yet?
+    b.ne <+0x48>                        // no: peel another line
+    cbz x10, <+0x88>                    // nothing left after peeling -> DSB
+    dc cvau, x12                        // 4x unrolled DC CVAU loop: line 1 of 4
+    add x12, x12, x11                   // next D line
+    dc cvau, x12                        // line 2 of 4
+    add x12, x12, x11                   // next D line
+    dc cvau, x12                        // line 3 of 4
+    add x12, x12, x11                   // next D line
+    dc cvau, x12                        // line 4 of 4
+    add x12, x12, x11                   // next D line
+    subs x10, x10, #0x4                 // count -= 4
+    b.ne <+0x60>                        // more lines: loop
+    dsb ish                             // DSB ISH (after the DC loop): stores and cleans complete
+    tbz w9, #29, <+0xa4>                // DIC clear: to the IC loop
+    isb                                 // DIC set: discard this core's prefetched instructions
+    mov w0, #0x1                        // return true (Ok)
+    ret                                 // return
+    dsb ish                             // DSB ISH (IDC path, tail-duplicated): stores complete
     tbnz w9, #29, <+0x90>               // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x9, x9, #0xf
-    mov w10, #0x4
-    lsl x10, x10, x9
-    add x9, x9, #0x2
-    neg x11, x10
-    and x8, x8, x11
-    and x11, x11, x1
-    sub x8, x8, x11
-    lsr x8, x8, x9
-    add x8, x8, #0x1
-    tst x8, #0x3
-    b.eq <+0xec>
-    ic ivau, x11
-    add x11, x11, x10
-    sub x8, x8, #0x1
-    tst x8, #0x3
-    b.ne <+0xd4>
-    cbz x8, <+0x114>
-    ic ivau, x11
-    add x11, x11, x10
-    ic ivau, x11
-    add x11, x11, x10
-    ic ivau, x11
-    add x11, x11, x10
-    ic ivau, x11
-    add x11, x11, x10
-    subs x8, x8, #0x4
-    b.ne <+0xec>
-    dsb ish                             // wait: cleans/invalidations (and the code stores) complete
+    and x9, x9, #0xf                    // IminLine field (CTR_EL0[3:0])
+    mov w10, #0x4                       // I line bytes = 4 << IminLine ...
+    lsl x10, x10, x9                    // ... x10 = I line size, the loop's step
+    add x9, x9, #0x2                    // log2(I line) = IminLine + 2
+    neg x11, x10                        // mask = !(line - 1) = -line
+    and x8, x8, x11                     // last & mask: the last I line
+    and x11, x11, x1                    // first = ptr & mask: first I line (loop address)
+    sub x8, x8, x11                     // last line - first line
+    lsr x8, x8, x9                      // ... / line size
+    add x8, x8, #0x1                    // count = that + 1 (>= 1)
+    tst x8, #0x3                        // count % 4 == 0?
+    b.eq <+0xec>                        // yes: straight to the 4x loop
+    ic ivau, x11                        // peel count % 4 lines one at a time: invalidate to PoU
+    add x11, x11, x10                   // next I line
+    sub x8, x8, #0x1                    // count -= 1
+    tst x8, #0x3                        // count % 4 == 0 yet?
+    b.ne <+0xd4>                        // no: peel another line
+    cbz x8, <+0x114>                    // nothing left after peeling -> DSB
+    ic ivau, x11                        // 4x unrolled IC IVAU loop: line 1 of 4
+    add x11, x11, x10                   // next I line
+    ic ivau, x11                        // line 2 of 4
+    add x11, x11, x10                   // next I line
+    ic ivau, x11                        // line 3 of 4
+    add x11, x11, x10                   // next I line
+    ic ivau, x11                        // line 4 of 4
+    add x11, x11, x10                   // next I line
+    subs x8, x8, #0x4                   // count -= 4
+    b.ne <+0xec>                        // more lines: loop
+    dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
-    mov w0, #0x1
-    ret
-    mov w0, wzr
-    ret
+    mov w0, #0x1                        // return true (Ok)
+    ret                                 // return
+    mov w0, wzr                         // return false (Err(RangeWraps))
+    ret                                 // return
 
 listing_pipeline_flush_local:
-    isb                                 // discard this core's prefetched instructions
-    ret
+    isb                                 // ISB: discard this core's prefetched instructions
+    ret                                 // return
 
 listing_pipeline_flush_mt:
-    sub sp, sp, #0x90
-    stp x29, x30, [sp, #48]
-    stp x28, x27, [sp, #64]
-    stp x26, x25, [sp, #80]
-    stp x24, x23, [sp, #96]
-    stp x22, x21, [sp, #112]
-    stp x20, x19, [sp, #128]
-    add x29, sp, #0x30
-    adrp x19, PAGE
-    ldr x19, [x19, #LO12]
-    ldrb w8, [x19]                      // the flush policy (one relaxed load)
-    cmp w8, #0x2
-    b.eq <+0x48>
-    cmp w8, #0x3
-    b.eq <+0xb4>
-    cbz w8, <+0xa4>
-    mov w1, wzr
-    b <+0x4c>
-    mov w1, #0x1
-    adrp x8, PAGE
-    ldr x8, [x8, #LO12]
-    ldar x8, [x8]                       // cached state (CTR_EL0 or the membarrier mechanism), load-acquire
-    cbz x8, <+0xcc>
-    and w8, w8, #0xff
-    mov w0, wzr
-    cmp w8, #0x3
-    b.eq <+0xf4>
-    cmp w8, #0x2
-    b.eq <+0x90>
-    cmp w8, #0x1
-    b.ne <+0x41c>
-    mov w8, #0x40
-    mov w20, #0x1
-    mov w25, #0x20
-    str w8, [sp, #16]
-    b <+0xfc>
-    mov w8, #0x10
-    mov w20, #0x1
-    mov w25, #0x8
-    str w8, [sp, #16]
-    b <+0xfc>
-    bl <_ZN16icache_coherence6policy9first_use>
-    and w1, w0, #0xff
-    cmp w1, #0x2
-    b.ne <+0x4c>
-    ldrb w8, [x19]                      // the flush policy (one relaxed load)
-    cmp w8, #0x2
-    b.eq <+0x418>
-    cbz w8, <+0x408>
-    mov w0, #0x1
-    b <+0x41c>
-    add x0, sp, #0x18
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // first use, out of line: read CTR_EL0 (or probe the mechanism)
-    ldrb w8, [sp, #24]
-    cmp w8, #0x5
-    b.ne <+0x418>
-    ldr x8, [sp, #32]
-    and w8, w8, #0xff
-    mov w0, wzr
-    cmp w8, #0x3
-    b.ne <+0x6c>
-    mov w25, #0x1
-    mov w20, w0
-    adrp x8, PAGE
-    ldr x8, [x8, #LO12]
-    ldarb w8, [x8]
-    cbz w8, <+0x400>
-    adrp x8, PAGE
-    adrp x19, PAGE
-    ldr x8, [x8, #LO12]
-    ldr x19, [x19, #LO12]
-    ldr w8, [x8]
-    ldr w21, [x19]
-    lsl w28, w8, #17
-    tbnz w21, #1, <+0x154>
-    and w8, w21, #0x1ffff
-    adrp x2, PAGE
-    mov w0, w21
-    orr w8, w28, w8
-    ldr x2, [x2, #LO12]
-    orr w24, w8, #0x2
-    mov w1, w24
-    bl <__aarch64_cas4_acq_rel>
-    cmp w0, w21
-    b.eq <+0x370>
-    str w20, [sp, #20]
-    adrp x21, PAGE
-    mov w0, wzr
-    ldr x21, [x21, #LO12]
-    mov x1, x21
-    bl <__aarch64_ldset4_rel>
-    lsr w10, w0, #1
-    mov w9, #0xfffc
-    mov w23, w0
-    mov w0, #0x1
-    add w8, w10, #0x3
-    and w22, w8, #0xfffffffe
-    sub w10, w10, w22
-    cmp w9, w10, uxth
-    b.hi <+0x41c>
-    lsr w8, w8, #1
-    mov w20, #0xfffd
-    mov w19, wzr
-    movk w20, #0x1, lsl #16
-    orr w26, w28, #0x2
-    mov w27, #0xfffb
-    lsl w8, w0, w8
-    str w8, [sp, #12]
-    cmp w19, #0x64
-    b.cs <+0x1f4>                       // -> Err(RangeWraps), before any maintenance
-    str w25, [sp, #8]
-    b <+0x2b0>
-    and w8, w23, w20
-    mov w0, w23
-    mov x2, x21
-    orr w24, w8, w26
-    mov w1, w24
-    bl <__aarch64_cas4_acq_rel>
-    cmp w0, w23
-    b.eq <+0x364>
-    lsr w8, w0, #1
-    mov w23, w0
-    sub w8, w8, w22
-    cmp w27, w8, uxth
-    b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
-    tbz w23, #1, <+0x1c0>
-    and w8, w23, #0xfffe0000
-    cmp w8, w28
-    b.ne <+0x228>
-    tbnz w23, #0, <+0x320>
-    orr w1, w23, #0x1
-    mov w0, w23
-    mov x2, x21
-    orr w19, w23, #0x1
-    bl <__aarch64_cas4_acq>
-    cmp w0, w23
-    b.ne <+0x1e0>
-    b <+0x31c>
-    mov w8, #0x1fffe
-    mov w0, w23
-    mov x2, x21
-    add w8, w23, w8
-    and w1, w8, #0x1fffc
-    mov w19, w1
-    bl <__aarch64_cas4_acq_rel>
-    cmp w0, w23
-    b.ne <+0x1e0>
-    tbz w23, #0, <+0x270>
-    mov w0, #0x62
-    mov x1, x21
-    mov w2, #0x8a
-    mov w3, #0x7fffffff
-    mov x4, xzr
-    mov x5, xzr
-    mov w6, #0xffffffff
-    bl <syscall@plt>                    // the membarrier (or futex) system call
-    mov w0, w19
-    b <+0x1e0>
-    and w8, w23, w20
-    mov w0, w23
-    mov x2, x21
-    orr w24, w8, w26
-    mov w1, w24
-    bl <__aarch64_cas4_acq_rel>
-    cmp w0, w23
-    b.eq <+0x360>
-    mov w25, w0
-    lsr w8, w25, #1
-    mov w23, w25
-    sub w8, w8, w22
-    cmp w27, w8, uxth
-    b.cs <+0xc4>                        // -> Err(RangeWraps), before any maintenance
-    tbz w23, #1, <+0x278>
-    and w8, w23, #0xfffe0000
-    cmp w8, w28
-    b.eq <+0x30c>
-    mov w8, #0x1fffe
-    mov w0, w23
-    mov x2, x21
-    add w8, w23, w8
-    and w25, w8, #0x1fffc
-    mov w1, w25
-    bl <__aarch64_cas4_acq_rel>
-    cmp w0, w23
-    b.ne <+0x298>
-    tbz w23, #0, <+0x29c>
-    mov w0, #0x62
-    mov x1, x21
-    mov w2, #0x8a
-    mov w3, #0x7fffffff
-    mov x4, xzr
-    mov x5, xzr
-    mov w6, #0xffffffff
-    bl <syscall@plt>                    // the membarrier (or futex) system call
-    b <+0x29c>
-    add w19, w19, #0x1
-    isb                                 // discard this core's prefetched instructions
-    ldr w25, [sp, #8]
-    b <+0x344>
-    mov w23, w19
-    ldr w6, [sp, #12]
-    mov w0, #0x62
-    mov x1, x21
-    mov w2, #0x89
-    mov w3, w23
-    mov x4, xzr
-    mov x5, xzr
-    bl <syscall@plt>                    // the membarrier (or futex) system call
-    mov w19, wzr
-    ldar w23, [x21]
-    mov w0, #0x1
-    lsr w8, w23, #1
-    sub w8, w8, w22
-    cmp w27, w8, uxth
-    b.cc <+0x1b0>
-    b <+0x41c>
-    ldr w25, [sp, #8]
-    adrp x19, PAGE
-    ldr x19, [x19, #LO12]
-    ldr w20, [sp, #20]
-    mov w0, #0x11b
-    mov w1, w25
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>                    // the membarrier (or futex) system call
-    tbnz x0, #63, <+0x390>
-    mov w8, #0x1
-    b <+0x3e0>
-    bl <__errno_location@plt>
-    ldr w9, [x0]
-    eor w8, w20, #0x1
-    cmp w9, #0x1
-    csinc w8, w8, wzr, eq
-    tbnz w8, #0, <+0x3dc>
-    ldr w1, [sp, #16]
-    mov w0, #0x11b
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>                    // the membarrier (or futex) system call
-    tbnz x0, #63, <+0x3d8>
-    mov w0, #0x11b
-    mov w1, w25
-    mov w2, wzr
-    mov w3, wzr
-    bl <syscall@plt>                    // the membarrier (or futex) system call
-    tbz x0, #63, <+0x388>
-    bl <__errno_location@plt>
-    mov w8, wzr
-    str x19, [sp, #24]
-    mov w19, w8
-    str w24, [sp, #32]
-    strb w8, [sp, #36]
-    add x0, sp, #0x18
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>
-    mov w0, w19
-    b <+0x41c>
-    bl <_ZN16icache_coherence8coalesce4fork3imp8register>
-    b <+0x10c>
-    bl <_ZN16icache_coherence6policy9first_use>
-    and w8, w0, #0xff
-    cmp w8, #0x1
-    b.ne <+0xc4>
-    mov w0, wzr
-    ldp x20, x19, [sp, #128]
-    ldp x22, x21, [sp, #112]
-    ldp x24, x23, [sp, #96]
-    ldp x26, x25, [sp, #80]
-    ldp x28, x27, [sp, #64]
-    ldp x29, x30, [sp, #48]
-    add sp, sp, #0x90
-    ret
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
+    sub sp, sp, #0xc0                   // frame: 192 bytes (results, Flight, saved registers)
+    stp x29, x30, [sp, #96]             // save fp/lr
+    stp x28, x27, [sp, #112]            // callee-saved registers
+    stp x26, x25, [sp, #128]            // callee-saved registers
+    stp x24, x23, [sp, #144]            // callee-saved registers
+    stp x22, x21, [sp, #160]            // callee-saved registers
+    stp x20, x19, [sp, #176]            // callee-saved registers
+    add x29, sp, #0x60                  // frame pointer
+    adrp x19, PAGE                      // GOT page of policy::POLICY
+    ldr x19, [x19, #LO12]               // x19 = &POLICY (AtomicU8; kept for the re-read)
+    ldrb w8, [x19]                      // policy::current(): POLICY, one relaxed load
+    cmp w8, #0x2                        // 2 = Strict?
+    b.eq <+0x48>                        // yes: policy arg = Strict
+    cmp w8, #0x3                        // 3 = NoSyscalls?
+    b.eq <+0x3e8>                       // yes: may_call false -> policy::fixed(LocalSync..)
+    cbz w8, <+0x3d8>                    // 0 = not chosen yet -> policy::first_use()
+    mov w1, wzr                         // 1 = BestEffort: policy arg = BestEffort (0)
+    b <+0x4c>                           // -> the mechanism
+    mov w1, #0x1                        // policy arg = Strict (1), for the probe
+    adrp x8, PAGE                       // GOT page of os::membarrier::STATE
+    ldr x8, [x8, #LO12]                 // &STATE: the cached membarrier mechanism
+    ldar x8, [x8]                       // load-acquire of STATE (0 = not probed yet)
+    cbz x8, <+0x400>                    // not probed yet -> probe out of line
+    sub w8, w8, #0x1                    // State::decode: code - 1 (Ready: 0..=2)
+    and w9, w8, #0xff                   // low byte of the code (high bits: errno)
+    cmp w9, #0x2                        // 1 SyncCore, 2 PrivateExpedited, 3 Global?
+    b.hi <+0x43c>                       // no: State::Failed (cached error) -> false
+    ubfiz x8, x8, #2, #8                // table index (code - 1) * 4 for commands()
+    adrp x27, PAGE                      // GOT page of os::membarrier::COALESCER
+    adrp x9, PAGE                       // commands(): table of flush commands
+    add x9, x9, #0x62c                  // [32 SYNC_CORE, 8 PRIVATE_EXPEDITED, 1 GLOBAL]
+    ldr x27, [x27, #LO12]               // x27 = &COALESCER (word +0, solo_busy +4, for +8)
+    adrp x10, PAGE                      // commands(): table of Option tags
+    add x10, x10, #0x638                // [1, 1, 0]: does the command have a REGISTER?
+    ldr w1, [x9, x8]                    // cmd for barrier()
+    adrp x9, PAGE                       // commands(): table of register commands
+    add x9, x9, #0x644                  // [64, 16, 0]: REGISTER_..._SYNC_CORE, _EXPEDITED
+    ldr w21, [x10, x8]                  // Some/None tag of register
+    ldr w20, [x9, x8]                   // register command
+    ldr w19, [x27, #LO12]               // run_adaptive: coalesce_for ([x27, #8]), relaxed: calls left
+    cbz w19, <+0x35c>                   // 0: no overlap seen -> run_solo
+    str w1, [sp, #28]                   // spill cmd (x1 is an argument register)
+    adrp x8, PAGE                       // GOT page of coalesce::fork::imp::REGISTERED
+    ldr x8, [x8, #LO12]                 // &REGISTERED (AtomicBool)
+    ldarb w8, [x8]                      // fork::ensure_registered: load-acquire REGISTERED
+    cbz w8, <+0x460>                    // not yet: pthread_atfork out of line
+    adrp x8, PAGE                       // GOT page of coalesce::fork::imp::GENERATION
+    ldr x8, [x8, #LO12]                 // &GENERATION
+    ldr w8, [x8]                        // fork::generation(), relaxed load
+    ldr w24, [x27]                      // w = COALESCER.word, relaxed (a guess for the CAS)
+    lsl w28, w8, #17                    // stamp = generation << 17 (STAMP_SHIFT)
+    tbnz w24, #1, <+0x138>              // IN_FLIGHT: no fast path -> entry RMW
+    and w8, w24, #0x1ffff               // fast path: w's seq and WAITERS (idle: bit 1 clear)
+    adrp x23, PAGE                      // GOT page of COALESCER
+    mov w0, w24                         // CAS expected = w
+    orr w8, w28, w8                     // | stamp
+    ldr x23, [x23, #LO12]               // &COALESCER.word
+    orr w22, w8, #0x2                   // started = seq + 1 (odd: in flight) | stamp | WAITERS
+    mov w1, w22                         // CAS new = started
+    mov x2, x23                         // CAS address = &word
+    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: claim the idle word (start a call)
+    cmp w0, w24                         // did the CAS succeed?
+    b.ne <+0x138>                       // no: entry RMW, take a ticket
+    ldr w1, [sp, #28]                   // issue(): cmd
+    add x0, sp, #0x20                   // result slot
+    mov w2, w21                         // register tag
+    mov w3, w20                         // register command
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    ldrb w25, [sp, #32]                 // result tag (5 = Ok)
+    stur x23, [x29, #-16]               // Flight.coalescer = &COALESCER
+    stur w22, [x29, #-8]                // Flight.started
+    cmp w25, #0x5                       // Ok?
+    cset w8, eq                         // Flight.succeeded = result.is_ok()
+    sturb w8, [x29, #-4]                // store it
+    sub x0, x29, #0x10                  // &flight
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    sub w8, w19, #0x1                   // uncontended: coalesce_for = left - 1
+    b <+0x354>                          // -> store it, return
+    adrp x22, PAGE                      // entry: GOT page of COALESCER
+    mov w0, wzr                         // operand 0
+    ldr x22, [x22, #LO12]               // x22 = &COALESCER.word
+    mov x1, x22                         // address
+    bl <__aarch64_ldset4_rel>           // entry: fetch_add(0, Release) as LDSET 0: w
+    lsr w10, w0, #1                     // seq(w) (upper bits: stamp, dropped by uxth)
+    mov w9, #0xfffc                     // -4 as u16
+    add w8, w10, #0x3                   // seq + 3
+    and w23, w8, #0xfffffffe            // ticket = (seq + 3) & !1
+    sub w10, w10, w23                   // seq - ticket
+    cmp w9, w10, uxth                   // covered(): ticket - seq not in 1..=4
+    b.hi <+0x34c>                       // covered -> Ok (never: a fresh ticket is 2 or 3 ahead)
+    lsr w8, w8, #1                      // ticket >> 1
+    mov w9, #0x1                        // 1 << ...
+    mov w19, #0xfffd                    // low half of 0x1fffd = SEQ_MASK | WAITERS
+    mov w24, w0                         // w = the entry's value
+    stp w21, w20, [sp, #16]             // spill the register tag and command
+    mov w10, wzr                        // spins = 0
+    lsl w8, w9, w8                      // wait::bit(ticket) = 1 << ((ticket >> 1) & 31)
+    movk w19, #0x1, lsl #16             // w19 = 0x1fffd: clears IN_FLIGHT and the stamp
+    orr w20, w28, #0x2                  // stamp | IN_FLIGHT, for started
+    mov w21, #0xfffb                    // -5 as u16, for covered()
+    str w8, [sp, #12]                   // spill the futex wake bit
+    cmp w10, #0x64                      // spins < SPINS (100)?
+    b.cs <+0x1d8>                       // no: the copy of the loop that may sleep
+    str w10, [sp, #24]                  // spill spins
+    b <+0x294>                          // -> the copy of the loop that spins
+    and w8, w24, w19                    // idle, not covered: w's seq and WAITERS
+    mov w0, w24                         // CAS expected = w
+    mov x2, x22                         // CAS address = &word
+    orr w26, w8, w20                    // started = seq + 1 | stamp | WAITERS
+    mov w1, w26                         // CAS new = started
+    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: start the next call ourselves
+    cmp w0, w24                         // did it succeed?
+    b.eq <+0x3a4>                       // yes: issue the call
+    lsr w8, w0, #1                      // no: w = now; seq(w)
+    mov w24, w0                         // w = now
+    sub w8, w8, w23                     // seq - ticket
+    cmp w21, w8, uxth                   // covered(seq, ticket)?
+    b.cs <+0x34c>                       // covered -> Ok
+    tbz w24, #1, <+0x1a4>               // sleeping copy: idle -> try to issue
+    and w8, w24, #0xfffe0000            // in flight: its stamp
+    cmp w8, w28                         // this process's stamp?
+    b.ne <+0x20c>                       // no: abandoned in an ancestor (fork) -> end it
+    tbnz w24, #0, <+0x308>              // WAITERS already set -> futex wait
+    orr w1, w24, #0x1                   // CAS new = w | WAITERS
+    mov w0, w24                         // CAS expected = w
+    mov x2, x22                         // CAS address = &word
+    orr w25, w24, #0x1                  // w | WAITERS, kept for the wait
+    bl <__aarch64_cas4_acq>             // Acquire CAS: set WAITERS (ask to be woken)
+    cmp w0, w24                         // did it succeed?
+    b.ne <+0x1c4>                       // no: w = now, look again
+    b <+0x304>                          // yes: w |= WAITERS, futex wait
+    mov w8, #0x1fffe                    // abandoned call: seq - 1 ...
+    mov w0, w24                         // CAS expected = w
+    mov x2, x22                         // CAS address = &word
+    add w8, w24, w8                     // ... computed as w + 0x1fffe ...
+    and w1, w8, #0x1fffc                // idle = word(seq - 1, 0): no stamp, no WAITERS
+    mov w25, w1                         // keep idle
+    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: end the foreign call as failed
+    cmp w0, w24                         // did it succeed?
+    b.ne <+0x1c4>                       // no: w = now, look again
+    tbz w24, #0, <+0x254>               // WAITERS was clear: no wake
+    mov w0, #0x62                       // wake_all: futex syscall number (98)
+    mov x1, x22                         // uaddr = &word
+    mov w2, #0x8a                       // FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG (138)
+    mov w3, #0x7fffffff                 // count = i32::MAX
+    mov x4, xzr                         // timeout = null
+    mov x5, xzr                         // uaddr2 = null
+    mov w6, #0xffffffff                 // bits = !0: everyone
+    bl <syscall@plt>                    // futex wake, via libc syscall()
+    mov w0, w25                         // w = idle
+    b <+0x1c4>                          // look again
+    and w8, w24, w19                    // spinning copy: idle, not covered: seq, WAITERS
+    mov w0, w24                         // CAS expected = w
+    mov x2, x22                         // CAS address = &word
+    orr w26, w8, w20                    // started = seq + 1 | stamp | WAITERS
+    mov w1, w26                         // CAS new = started
+    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: start the next call ourselves
+    cmp w0, w24                         // did it succeed?
+    b.eq <+0x3a4>                       // yes: issue the call
+    mov w25, w0                         // no: w = now
+    lsr w8, w25, #1                     // seq(w)
+    mov w24, w25                        // w = now
+    sub w8, w8, w23                     // seq - ticket
+    cmp w21, w8, uxth                   // covered(seq, ticket)?
+    b.cs <+0x34c>                       // covered -> Ok
+    tbz w24, #1, <+0x25c>               // loop head: idle -> try to issue
+    and w8, w24, #0xfffe0000            // in flight: its stamp
+    cmp w8, w28                         // this process's stamp?
+    b.eq <+0x2f0>                       // yes: spin
+    mov w8, #0x1fffe                    // abandoned call: seq - 1 ...
+    mov w0, w24                         // CAS expected = w
+    mov x2, x22                         // CAS address = &word
+    add w8, w24, w8                     // ... computed as w + 0x1fffe ...
+    and w25, w8, #0x1fffc               // idle = word(seq - 1, 0): no stamp, no WAITERS
+    mov w1, w25                         // CAS new = idle
+    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: end the foreign call as failed
+    cmp w0, w24                         // did it succeed?
+    b.ne <+0x27c>                       // no: w = now, look again
+    tbz w24, #0, <+0x280>               // WAITERS was clear: no wake; w = idle
+    mov w0, #0x62                       // wake_all: futex syscall number (98)
+    mov x1, x22                         // uaddr = &word
+    mov w2, #0x8a                       // FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG (138)
+    mov w3, #0x7fffffff                 // count = i32::MAX
+    mov x4, xzr                         // timeout = null
+    mov x5, xzr                         // uaddr2 = null
+    mov w6, #0xffffffff                 // bits = !0: everyone
+    bl <syscall@plt>                    // futex wake, via libc syscall()
+    b <+0x280>                          // look again with w = idle
+    ldr w8, [sp, #24]                   // spins
+    add w8, w8, #0x1                    // spins += 1
+    str w8, [sp, #24]                   // store spins
+    isb                                 // wait::spin(): spin_loop() hint, ISB on aarch64
+    b <+0x32c>                          // -> reload the word
+    mov w24, w25                        // w |= WAITERS (the CAS succeeded)
+    ldr w6, [sp, #12]                   // bits = wait::bit(ticket)
+    mov w0, #0x62                       // wait: futex syscall number (98)
+    mov x1, x22                         // uaddr = &word
+    mov w2, #0x89                       // FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG (137)
+    mov w3, w24                         // expected = w
+    mov x4, xzr                         // timeout = null (none)
+    mov x5, xzr                         // uaddr2 = null
+    bl <syscall@plt>                    // futex wait, via libc syscall(); result ignored
+    str wzr, [sp, #24]                  // spins = 0
+    ldar w24, [x22]                     // w = load-acquire of COALESCER.word
+    ldr w10, [sp, #24]                  // spins
+    mov w25, #0x5                       // result = Ok (tag 5), if covered
+    lsr w8, w24, #1                     // seq(w)
+    sub w8, w8, w23                     // seq - ticket
+    cmp w21, w8, uxth                   // covered(seq, ticket)?
+    b.cc <+0x194>                       // not covered: loop again
+    b <+0x350>                          // covered: Ok, coalesce_for = 4096
+    mov w25, #0x5                       // covered: result = Ok (tag 5)
+    mov w8, #0x1000                     // contended: coalesce_for = COALESCE_RUNS (4096)
+    str w8, [x27, #LO12]                // store coalesce_for ([x27, #8]; relaxed)
+    b <+0x398>                          // -> return result.is_ok()
+    ldr w8, [x27, #LO12]                // left == 0: solo_busy ([x27, #4]), relaxed
+    cbz w8, <+0x36c>                    // nobody else inside a solo call
+    mov w8, #0x1000                     // calls overlap: coalesce_for = 4096
+    str w8, [x27, #LO12]                // store coalesce_for ([x27, #8]; relaxed)
+    mov w8, #0x1                        // run_solo: solo_busy = 1
+    add x9, x27, #0x4                   // &solo_busy, for the Busy guard
+    sub x0, x29, #0x28                  // result slot
+    mov w2, w21                         // register tag
+    mov w3, w20                         // register command (w1 = cmd already)
+    str w8, [x27, #LO12]                // store solo_busy = 1 ([x27, #4]; relaxed)
+    str x9, [sp, #32]                   // Busy(&solo_busy)
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    add x0, sp, #0x20                   // &busy
+    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // Busy::drop: solo_busy = 0 (relaxed store)
+    ldurb w25, [x29, #-40]              // result tag
+    cmp w25, #0x5                       // 5 = Ok
+    cset w0, eq                         // return result.is_ok()
+    b <+0x440>                          // -> epilogue
+    ldp w2, w3, [sp, #16]               // issue() from the loop: register tag, command
+    ldr w1, [sp, #28]                   // cmd
+    sub x0, x29, #0x28                  // result slot
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    ldurb w25, [x29, #-40]              // result tag (5 = Ok)
+    stur x22, [x29, #-16]               // Flight.coalescer = &COALESCER
+    stur w26, [x29, #-8]                // Flight.started
+    cmp w25, #0x5                       // Ok?
+    cset w8, eq                         // Flight.succeeded = result.is_ok()
+    sturb w8, [x29, #-4]                // store it
+    sub x0, x29, #0x10                  // &flight
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    b <+0x350>                          // contended: coalesce_for = 4096, return
+    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    and w1, w0, #0xff                   // policy arg (0 BestEffort, 1 Strict, 2 NoSyscalls)
+    cmp w1, #0x2                        // NoSyscalls?
+    b.ne <+0x4c>                        // no: -> the mechanism
+    ldrb w8, [x19]                      // policy::fixed(LocalSyncRequired): re-read POLICY
+    cmp w8, #0x2                        // Strict?
+    b.eq <+0x43c>                       // yes: Err(no facility) -> false
+    cbz w8, <+0x42c>                    // 0: policy::first_use()
+    mov w0, #0x1                        // return true (Ok: nothing to call)
+    b <+0x440>                          // -> epilogue
+    sub x0, x29, #0x28                  // cold probe: result slot (policy in w1)
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // STATE.get_or_try_init(probe): REGISTER membarrier
+    ldurb w8, [x29, #-40]               // result tag
+    cmp w8, #0x5                        // 5 = Ok(state)?
+    b.ne <+0x43c>                       // probe error (not cached) -> false
+    ldur x8, [x29, #-32]                // the state code
+    sub w8, w8, #0x1                    // State::decode: code - 1
+    and w9, w8, #0xff                   // low byte
+    cmp w9, #0x2                        // Ready (1..=3)?
+    b.ls <+0x6c>                        // yes: back to commands()
+    b <+0x43c>                          // Failed -> false
+    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    and w8, w0, #0xff                   // policy
+    cmp w8, #0x1                        // Strict?
+    b.ne <+0x3f8>                       // no: Ok
+    mov w0, wzr                         // return false (Err)
+    ldp x20, x19, [sp, #176]            // restore callee-saved registers
+    ldp x22, x21, [sp, #160]            // restore callee-saved registers
+    ldp x24, x23, [sp, #144]            // restore callee-saved registers
+    ldp x26, x25, [sp, #128]            // restore callee-saved registers
+    ldp x28, x27, [sp, #112]            // restore callee-saved registers
+    ldp x29, x30, [sp, #96]             // restore fp/lr
+    add sp, sp, #0xc0                   // pop the frame
+    ret                                 // return
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // cold: pthread_atfork(child), REGISTERED = true
+    b <+0xb8>                           // back: read GENERATION
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad: a panic unwinding out of the extern "C" fn aborts
