@@ -3,267 +3,267 @@
 // text after `//` is annotation and not compared.
 
 listing_clear_cache:
-    add sp, sp, -80
-    sd ra, 72(sp)
-    sd s0, 64(sp)
-    sd s1, 56(sp)
-    beqz a1, <+0x3a>
-    mv s0, a0
-    add a1, a1, -1
-    add s1, a1, a0
-    bltu s1, a1, <+0x46>
-    auipc a0, PAGE
-    ld a0, LO12(a0)
-    lb a0, LO12(a0)
-    li a1, 1
-    fence r, rw
-    beq a0, a1, <+0x5e>
-    zext.b a0, a0
-    li a1, 2
-    bne a0, a1, <+0x52>
-    fence.i
-    li a0, 1
-    ld ra, 72(sp)
-    ld s0, 64(sp)
-    ld s1, 56(sp)
-    add sp, sp, 80
-    ret
-    li a0, 0
-    ld ra, 72(sp)
-    ld s0, 64(sp)
-    ld s1, 56(sp)
-    add sp, sp, 80
-    ret
-    auipc ra, PAGE
-    jalr LO12(ra)
-    and a0, a0, 1
-    bnez a0, <+0x36>
-    add s1, s1, 1
-    snez a0, s1
-    add a0, a0, -1
-    or a0, a0, s1
-    sd s0, 32(sp)
-    sd a0, 40(sp)
-    sd zero, 48(sp)
-    add a0, sp, 8
-    add a1, sp, 32
-    auipc ra, PAGE
-    jalr LO12(ra)
-    lbu a0, 8(sp)
-    add a0, a0, -5
-    seqz a0, a0
-    ld ra, 72(sp)
-    ld s0, 64(sp)
-    ld s1, 56(sp)
-    add sp, sp, 80
-    ret
-    auipc ra, PAGE
-    jalr LO12(ra)
+    add sp, sp, -80                     // frame (the out-of-line calls below)
+    sd ra, 72(sp)                       // save the return address
+    sd s0, 64(sp)                       // callee-saved: s0 = ptr across calls
+    sd s1, 56(sp)                       // callee-saved: s1 = last across calls
+    beqz a1, <+0x3a>                    // len == 0: nothing to do (Ok)
+    mv s0, a0                           // keep ptr (range start, the syscall's start)
+    add a1, a1, -1                      // len - 1
+    add s1, a1, a0                      // last = ptr + (len - 1)
+    bltu s1, a1, <+0x46>                // last < len - 1: the range wraps -> Err(RangeWraps)
+    auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
+    ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
+    lb a0, LO12(a0)                     // mode(): load MODE ...
+    li a1, 1                            // 1 = RiscvMode::Syscall
+    fence r, rw                         // ... Acquire: the load-acquire's fence
+    beq a0, a1, <+0x5e>                 // Syscall: riscv_flush_icache(start, end, 0)
+    zext.b a0, a0                       // the byte, zero-extended (redundant after lb)
+    li a1, 2                            // 2 = RiscvMode::FenceI
+    bne a0, a1, <+0x52>                 // 0: not decided yet -> decide() out of line
+    fence.i                             // FenceI mode (prctl on): sync this hart's fetch
+    li a0, 1                            // return true (Ok)
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    li a0, 0                            // return false (Err(RangeWraps))
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // cold: call decide() (policy, membarrier, prctl)
+    jalr LO12(ra)                       // ... a0 = the mode (0 Syscall, 1 FenceI)
+    and a0, a0, 1                       // FenceI?
+    bnez a0, <+0x36>                    // yes: fence.i
+    add s1, s1, 1                       // end = last + 1 ...
+    snez a0, s1                         // ... did it not overflow?
+    add a0, a0, -1                      // all-ones if it overflowed, else 0
+    or a0, a0, s1                       // end = last.saturating_add(1)
+    sd s0, 32(sp)                       // args.0 = start
+    sd a0, 40(sp)                       // args.1 = end (exclusive)
+    sd zero, 48(sp)                     // args.2 = flags 0: all threads of the process
+    add a0, sp, 8                       // result slot
+    add a1, sp, 32                      // &args (the tuple is passed by reference)
+    auipc ra, PAGE                      // call flush_icache_syscall(args) ...
+    jalr LO12(ra)                       // ... syscall 259 riscv_flush_icache, out of line
+    lbu a0, 8(sp)                       // result tag
+    add a0, a0, -5                      // 5 = Ok ...
+    seqz a0, a0                         // ... return result.is_ok()
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // landing pad of the extern "C" wrapper ...
+    jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached
 
 listing_clear_cache_dual:
-    add sp, sp, -80
-    sd ra, 72(sp)
-    sd s0, 64(sp)
-    sd s1, 56(sp)
-    beqz a2, <+0x42>
-    add a2, a2, -1
-    not a0, a0
-    bltu a0, a2, <+0x4e>
-    mv s0, a1
-    add s1, a2, a1
-    bltu s1, a2, <+0x4e>
-    auipc a0, PAGE
-    ld a0, LO12(a0)
-    lb a0, LO12(a0)
-    li a1, 1
-    fence r, rw
-    beq a0, a1, <+0x66>
-    zext.b a0, a0
-    li a1, 2
-    bne a0, a1, <+0x5a>
-    fence.i
-    li a0, 1
-    ld ra, 72(sp)
-    ld s0, 64(sp)
-    ld s1, 56(sp)
-    add sp, sp, 80
-    ret
-    li a0, 0
-    ld ra, 72(sp)
-    ld s0, 64(sp)
-    ld s1, 56(sp)
-    add sp, sp, 80
-    ret
-    auipc ra, PAGE
-    jalr LO12(ra)
-    and a0, a0, 1
-    bnez a0, <+0x3e>
-    add s1, s1, 1
-    snez a0, s1
-    add a0, a0, -1
-    or a0, a0, s1
-    sd s0, 32(sp)
-    sd a0, 40(sp)
-    sd zero, 48(sp)
-    add a0, sp, 8
-    add a1, sp, 32
-    auipc ra, PAGE
-    jalr LO12(ra)
-    lbu a0, 8(sp)
-    add a0, a0, -5
-    seqz a0, a0
-    ld ra, 72(sp)
-    ld s0, 64(sp)
-    ld s1, 56(sp)
-    add sp, sp, 80
-    ret
-    auipc ra, PAGE
-    jalr LO12(ra)
+    add sp, sp, -80                     // frame (the out-of-line calls below)
+    sd ra, 72(sp)                       // save the return address
+    sd s0, 64(sp)                       // callee-saved: s0 = executed start across calls
+    sd s1, 56(sp)                       // callee-saved: s1 = executed last across calls
+    beqz a2, <+0x42>                    // len == 0: nothing to do (Ok)
+    add a2, a2, -1                      // len - 1
+    not a0, a0                          // usize::MAX - written
+    bltu a0, a2, <+0x4e>                // written + (len - 1) wraps -> Err(RangeWraps)
+    mv s0, a1                           // keep the executed alias's start
+    add s1, a2, a1                      // executed last = executed + (len - 1)
+    bltu s1, a2, <+0x4e>                // carry: the executed range wraps -> Err(RangeWraps)
+    auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
+    ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
+    lb a0, LO12(a0)                     // mode(): load MODE ...
+    li a1, 1                            // 1 = RiscvMode::Syscall
+    fence r, rw                         // ... Acquire: the load-acquire's fence
+    beq a0, a1, <+0x66>                 // Syscall: riscv_flush_icache on the executed alias
+    zext.b a0, a0                       // the byte, zero-extended (redundant after lb)
+    li a1, 2                            // 2 = RiscvMode::FenceI
+    bne a0, a1, <+0x5a>                 // 0: not decided yet -> decide() out of line
+    fence.i                             // FenceI mode (prctl on): sync this hart's fetch
+    li a0, 1                            // return true (Ok)
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    li a0, 0                            // return false (Err(RangeWraps))
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // cold: call decide() (policy, membarrier, prctl)
+    jalr LO12(ra)                       // ... a0 = the mode (0 Syscall, 1 FenceI)
+    and a0, a0, 1                       // FenceI?
+    bnez a0, <+0x3e>                    // yes: fence.i
+    add s1, s1, 1                       // end = executed last + 1 ...
+    snez a0, s1                         // ... did it not overflow?
+    add a0, a0, -1                      // all-ones if it overflowed, else 0
+    or a0, a0, s1                       // end = last.saturating_add(1)
+    sd s0, 32(sp)                       // args.0 = executed start
+    sd a0, 40(sp)                       // args.1 = end (exclusive)
+    sd zero, 48(sp)                     // args.2 = flags 0: all threads of the process
+    add a0, sp, 8                       // result slot
+    add a1, sp, 32                      // &args (the tuple is passed by reference)
+    auipc ra, PAGE                      // call flush_icache_syscall(args) ...
+    jalr LO12(ra)                       // ... syscall 259 riscv_flush_icache, out of line
+    lbu a0, 8(sp)                       // result tag
+    add a0, a0, -5                      // 5 = Ok ...
+    seqz a0, a0                         // ... return result.is_ok()
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // landing pad of the extern "C" wrapper ...
+    jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached
 
 listing_clear_cache_ranges:
-    add sp, sp, -96
-    sd ra, 88(sp)
-    sd s0, 80(sp)
-    sd s1, 72(sp)
-    sd s2, 64(sp)
-    sd s3, 56(sp)
-    sd s4, 48(sp)
-    mv s3, a1
-    mv s1, a0
-    sll s4, a1, 0x4
-    add s0, a0, s4
-    mv a0, s4
-    mv a1, s1
-    beqz a0, <+0x38>
-    mv a2, a1
-    ld a3, 8(a1)
-    add a1, a1, 16
-    add a0, a0, -16
-    beqz a3, <+0x1e>
-    ld a2, 0(a2)
-    neg a3, a3
-    bgeu a3, a2, <+0x1e>
-    li s2, 0
-    j <+0x10a>
-    auipc a0, PAGE
-    ld a0, LO12(a0)
-    lb a0, LO12(a0)
-    li s2, 1
-    fence r, rw
-    beq a0, s2, <+0x8c>
-    zext.b a0, a0
-    li a1, 2
-    bne a0, a1, <+0x80>
-    li s2, 1
-    beqz s3, <+0x10a>
-    add s1, s1, 8
-    ld a0, 0(s1)
-    beqz a0, <+0x70>
-    ld a1, -8(s1)
-    neg a0, a0
-    bgeu a0, a1, <+0x7a>
-    add s4, s4, -16
-    add s1, s1, 16
-    bnez s4, <+0x60>
-    j <+0x10a>
-    fence.i
-    j <+0x10a>
-    auipc ra, PAGE
-    jalr LO12(ra)
-    and a0, a0, 1
-    bnez a0, <+0x58>
-    beqz s3, <+0x10a>
-    li a3, 0
-    j <+0x9e>
-    add s1, s1, 16
-    li a3, 1
-    mv a1, a2
-    beq s1, s0, <+0xe4>
-    ld a4, 8(s1)
-    beqz a4, <+0xc8>
-    ld a2, 0(s1)
-    add a5, a4, -1
-    add a4, a5, a2
-    bltu a4, a5, <+0xc8>
-    and a3, a3, 1
-    neg a5, a3
-    and a5, a5, a0
-    mv a0, a4
-    bgeu a5, a4, <+0xd0>
-    add a3, a3, -1
-    or a1, a1, a3
-    bltu a2, a1, <+0x94>
-    j <+0xda>
-    add s1, s1, 16
-    bne s1, s0, <+0x9e>
-    j <+0xde>
-    mv a0, a5
-    add a3, a3, -1
-    or a1, a1, a3
-    bltu a2, a1, <+0x94>
-    mv a2, a1
-    j <+0x94>
-    and a3, a3, 1
-    mv a2, a1
-    beqz a3, <+0x10a>
-    add a0, a0, 1
-    snez a1, a0
-    add a1, a1, -1
-    or a0, a0, a1
-    sd a2, 24(sp)
-    sd a0, 32(sp)
-    sd zero, 40(sp)
-    mv a0, sp
-    add a1, sp, 24
-    auipc ra, PAGE
-    jalr LO12(ra)
-    lbu a0, 0(sp)
-    add a0, a0, -5
-    seqz s2, a0
-    mv a0, s2
-    ld ra, 88(sp)
-    ld s0, 80(sp)
-    ld s1, 72(sp)
-    ld s2, 64(sp)
-    ld s3, 56(sp)
-    ld s4, 48(sp)
-    add sp, sp, 96
-    ret
-    auipc ra, PAGE
-    jalr LO12(ra)
+    add sp, sp, -96                     // frame (the out-of-line calls below)
+    sd ra, 88(sp)                       // save the return address
+    sd s0, 80(sp)                       // callee-saved registers
+    sd s1, 72(sp)                       // callee-saved registers
+    sd s2, 64(sp)                       // callee-saved registers
+    sd s3, 56(sp)                       // callee-saved registers
+    sd s4, 48(sp)                       // callee-saved registers
+    mv s3, a1                           // keep n
+    mv s1, a0                           // keep the slice's address
+    sll s4, a1, 0x4                     // n * 16: the slice's size in bytes
+    add s0, a0, s4                      // end of the slice
+    mv a0, s4                           // checked_ranges: bytes left to check
+    mv a1, s1                           // cursor = &ranges[0]
+    beqz a0, <+0x38>                    // every range checked -> MODE
+    mv a2, a1                           // this pair's address
+    ld a3, 8(a1)                        // len
+    add a1, a1, 16                      // cursor to the next pair
+    add a0, a0, -16                     // bytes left -= 16
+    beqz a3, <+0x1e>                    // len == 0: fine, next range
+    ld a2, 0(a2)                        // ptr
+    neg a3, a3                          // 2^64 - len
+    bgeu a3, a2, <+0x1e>                // ptr <= 2^64 - len: no wrap, next range
+    li s2, 0                            // wraps: return false (Err(RangeWraps))
+    j <+0x10a>                          // -> return, no flush
+    auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
+    ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
+    lb a0, LO12(a0)                     // mode(): load MODE ...
+    li s2, 1                            // 1 = RiscvMode::Syscall (also: result true)
+    fence r, rw                         // ... Acquire: the load-acquire's fence
+    beq a0, s2, <+0x8c>                 // Syscall: one riscv_flush_icache over the hull
+    zext.b a0, a0                       // the byte, zero-extended (redundant after lb)
+    li a1, 2                            // 2 = RiscvMode::FenceI
+    bne a0, a1, <+0x80>                 // 0: not decided yet -> decide() out of line
+    li s2, 1                            // FenceI mode: result true
+    beqz s3, <+0x10a>                   // n == 0: no range, no fence.i
+    add s1, s1, 8                       // is-some scan: &ranges[0].len
+    ld a0, 0(s1)                        // len
+    beqz a0, <+0x70>                    // empty: look at the next
+    ld a1, -8(s1)                       // ptr
+    neg a0, a0                          // 2^64 - len
+    bgeu a0, a1, <+0x7a>                // wrap check again; a non-empty range -> fence.i
+    add s4, s4, -16                     // bytes left -= 16
+    add s1, s1, 16                      // next pair's len
+    bnez s4, <+0x60>                    // more pairs: loop
+    j <+0x10a>                          // all empty: Ok, no fence.i
+    fence.i                             // one fence.i for the whole batch (this hart)
+    j <+0x10a>                          // -> return true
+    auipc ra, PAGE                      // cold: call decide() (policy, membarrier, prctl)
+    jalr LO12(ra)                       // ... a0 = the mode (0 Syscall, 1 FenceI)
+    and a0, a0, 1                       // FenceI?
+    bnez a0, <+0x58>                    // yes: the fence.i path
+    beqz s3, <+0x10a>                   // Syscall, n == 0: no hull, Ok (s2 = 1)
+    li a3, 0                            // hull acc = None
+    j <+0x9e>                           // -> the first range
+    add s1, s1, 16                      // cursor to the next pair
+    li a3, 1                            // acc = Some
+    mv a1, a2                           // lo = min(lo, start) (in a2)
+    beq s1, s0, <+0xe4>                 // end of the slice -> the syscall
+    ld a4, 8(s1)                        // len
+    beqz a4, <+0xc8>                    // empty: skip
+    ld a2, 0(s1)                        // start
+    add a5, a4, -1                      // len - 1
+    add a4, a5, a2                      // last = start + (len - 1)
+    bltu a4, a5, <+0xc8>                // wraps: skip (unreachable, checked above)
+    and a3, a3, 1                       // acc is Some?
+    neg a5, a3                          // all-ones if Some
+    and a5, a5, a0                      // old hi if Some, else 0
+    mv a0, a4                           // hi = last ...
+    bgeu a5, a4, <+0xd0>                // ... unless old hi >= last: hi.max(last)
+    add a3, a3, -1                      // 0 if Some, all-ones if None
+    or a1, a1, a3                       // old lo, or usize::MAX if None
+    bltu a2, a1, <+0x94>                // start < lo: lo = start
+    j <+0xda>                           // else keep lo
+    add s1, s1, 16                      // skipped range: next pair
+    bne s1, s0, <+0x9e>                 // more pairs: loop
+    j <+0xde>                           // end of the slice
+    mv a0, a5                           // hi = old hi
+    add a3, a3, -1                      // 0 if Some, all-ones if None
+    or a1, a1, a3                       // old lo, or usize::MAX if None
+    bltu a2, a1, <+0x94>                // start < lo: lo = start
+    mv a2, a1                           // else lo = old lo
+    j <+0x94>                           // -> next pair
+    and a3, a3, 1                       // end of the slice: acc is Some?
+    mv a2, a1                           // lo
+    beqz a3, <+0x10a>                   // None (all empty): Ok, no syscall
+    add a0, a0, 1                       // end = hi + 1 ...
+    snez a1, a0                         // ... did it not overflow?
+    add a1, a1, -1                      // all-ones if it overflowed, else 0
+    or a0, a0, a1                       // end = hi.saturating_add(1)
+    sd a2, 24(sp)                       // args.0 = lo
+    sd a0, 32(sp)                       // args.1 = end (exclusive)
+    sd zero, 40(sp)                     // args.2 = flags 0: all threads of the process
+    mv a0, sp                           // result slot
+    add a1, sp, 24                      // &args (the tuple is passed by reference)
+    auipc ra, PAGE                      // call flush_icache_syscall(args) ...
+    jalr LO12(ra)                       // ... syscall 259 riscv_flush_icache, out of line
+    lbu a0, 0(sp)                       // result tag
+    add a0, a0, -5                      // 5 = Ok ...
+    seqz s2, a0                         // ... result = result.is_ok()
+    mv a0, s2                           // return value
+    ld ra, 88(sp)                       // restore the return address
+    ld s0, 80(sp)                       // restore callee-saved registers
+    ld s1, 72(sp)                       // restore callee-saved registers
+    ld s2, 64(sp)                       // restore callee-saved registers
+    ld s3, 56(sp)                       // restore callee-saved registers
+    ld s4, 48(sp)                       // restore callee-saved registers
+    add sp, sp, 96                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // landing pad of the extern "C" wrapper ...
+    jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached
 
 listing_pipeline_flush_local:
-    fence.i
-    ret
+    fence.i                             // FENCE.I: this hart fetches the new code
+    ret                                 // return
 
 listing_pipeline_flush_mt:
-    add sp, sp, -48
-    sd ra, 40(sp)
-    sd s0, 32(sp)
-    auipc a0, PAGE
-    ld a0, LO12(a0)
-    lb a0, LO12(a0)
-    li s0, 1
-    fence r, rw
-    beq a0, s0, <+0x3a>
-    zext.b a0, a0
-    li a1, 2
-    bne a0, a1, <+0x44>
-    add a0, sp, 8
-    auipc ra, PAGE
-    jalr LO12(ra)
-    lbu a0, 8(sp)
-    add a0, a0, -5
-    seqz s0, a0
-    mv a0, s0
-    ld ra, 40(sp)
-    ld s0, 32(sp)
-    add sp, sp, 48
-    ret
-    auipc ra, PAGE
-    jalr LO12(ra)
-    and a0, a0, 1
-    bnez a0, <+0x26>
-    j <+0x3a>
-    auipc ra, PAGE
-    jalr LO12(ra)
+    add sp, sp, -48                     // frame (the out-of-line calls below)
+    sd ra, 40(sp)                       // save the return address
+    sd s0, 32(sp)                       // callee-saved: s0 = the result
+    auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
+    ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
+    lb a0, LO12(a0)                     // mode(): load MODE ...
+    li s0, 1                            // 1 = RiscvMode::Syscall (also: result true)
+    fence r, rw                         // ... Acquire: the load-acquire's fence
+    beq a0, s0, <+0x3a>                 // Syscall: clear_cache did it all -> Ok
+    zext.b a0, a0                       // the byte, zero-extended (redundant after lb)
+    li a1, 2                            // 2 = RiscvMode::FenceI
+    bne a0, a1, <+0x44>                 // 0: not decided yet -> decide() out of line
+    add a0, sp, 8                       // FenceI mode: result slot
+    auipc ra, PAGE                      // call membarrier_flush() (inline(never)) ...
+    jalr LO12(ra)                       // ... membarrier SYNC_CORE via STATE, coalesced
+    lbu a0, 8(sp)                       // result tag
+    add a0, a0, -5                      // 5 = Ok ...
+    seqz s0, a0                         // ... result = result.is_ok()
+    mv a0, s0                           // return value
+    ld ra, 40(sp)                       // restore the return address
+    ld s0, 32(sp)                       // restore callee-saved registers
+    add sp, sp, 48                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // cold: call decide() (policy, membarrier, prctl)
+    jalr LO12(ra)                       // ... a0 = the mode (0 Syscall, 1 FenceI)
+    and a0, a0, 1                       // FenceI?
+    bnez a0, <+0x26>                    // yes: membarrier
+    j <+0x3a>                           // no: Ok
+    auipc ra, PAGE                      // landing pad of the extern "C" wrapper ...
+    jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached
