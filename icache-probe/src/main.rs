@@ -353,7 +353,7 @@ fn main() -> ExitCode {
     notes.push(format!(
         "clear_cache: each timed sample first writes calls_per_sample consecutive ranges \
          (every byte, a new value each sample: dirty lines), then times one clear_cache per \
-         range; the next sample starts after them, rotating over a {} MiB buffer \
+         range (a SeqCst fence between the writes and the clock); the next sample starts after them, rotating over a {} MiB buffer \
          (page-aligned, pre-faulted); {} B written per sample at most, {} calls at most",
         buffer_bytes >> 20,
         measure::SAMPLE_BYTES,
@@ -551,8 +551,8 @@ fn verify_note(m: &Machine) -> String {
 
 fn size_name(len: usize) -> String {
     match len {
-        l if l >= 1 << 20 && l % (1 << 20) == 0 => format!("{} MiB", l >> 20),
-        l if l >= 1 << 10 && l % (1 << 10) == 0 => format!("{} KiB", l >> 10),
+        l if l >= 1 << 20 && l.is_multiple_of(1 << 20) => format!("{} MiB", l >> 20),
+        l if l >= 1 << 10 && l.is_multiple_of(1 << 10) => format!("{} KiB", l >> 10),
         l => format!("{l} B"),
     }
 }

@@ -296,16 +296,19 @@ pub fn run(rewrites: u64, limit: Duration, progress: &mut Progress) -> (Vec<Veri
     let results = VARIANTS
         .iter()
         .map(|v| match v.applicable() {
-            Err(why) => VerifyResult {
-                variant: v.name,
-                steps: v.steps(),
-                ran: false,
-                rewrites: 0,
-                executions: 0,
-                stale: 0,
-                newer: 0,
-                note: Some(why.into()),
-            },
+            Err(why) => {
+                progress.tick(rewrites);
+                VerifyResult {
+                    variant: v.name,
+                    steps: v.steps(),
+                    ran: false,
+                    rewrites: 0,
+                    executions: 0,
+                    stale: 0,
+                    newer: 0,
+                    note: Some(why.into()),
+                }
+            }
             Ok(()) => {
                 progress.phase("verify");
                 run_variant(v, &page, &others[..], n_runners, rewrites, limit, progress)
@@ -418,7 +421,7 @@ fn run_variant(
                     break 'versions;
                 }
                 spins += 1;
-                if spins % 64 == 0 {
+                if spins.is_multiple_of(64) {
                     std::thread::yield_now();
                 } else {
                     std::hint::spin_loop();
@@ -426,7 +429,7 @@ fn run_variant(
             }
             publish(n);
             done = n;
-            if n % 256 == 0 {
+            if n.is_multiple_of(256) {
                 progress.tick(256);
             }
         }
