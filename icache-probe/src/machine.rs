@@ -175,23 +175,16 @@ fn kernel_release() -> String {
         let mut u: libc::utsname = unsafe { core::mem::zeroed() };
         // SAFETY: `u` is a valid, writable utsname.
         if unsafe { libc::uname(&mut u) } == 0 {
-            let bytes: Vec<u8> = u
-                .release
-                .iter()
-                .take_while(|&&c| c != 0)
-                .map(|&c| c as u8)
-                .collect();
-            let sys: Vec<u8> = u
-                .sysname
-                .iter()
-                .take_while(|&&c| c != 0)
-                .map(|&c| c as u8)
-                .collect();
-            return format!(
-                "{} {}",
-                String::from_utf8_lossy(&sys),
-                String::from_utf8_lossy(&bytes)
-            );
+            // c_char is i8 or u8 depending on the target.
+            let text = |a: &[libc::c_char]| -> String {
+                let b: Vec<u8> = a
+                    .iter()
+                    .map(|c| c.to_ne_bytes()[0])
+                    .take_while(|&c| c != 0)
+                    .collect();
+                String::from_utf8_lossy(&b).into_owned()
+            };
+            return format!("{} {}", text(&u.sysname), text(&u.release));
         }
     }
     #[cfg(windows)]

@@ -4,8 +4,8 @@
 
 use std::ffi::c_void;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use icache_coherence::{clear_cache, pipeline_flush_mt, FlushMechanism};
@@ -277,13 +277,6 @@ pub struct ConcurrentResult {
     pub flushes_per_thread: usize,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Raw,
-    Crate,
-    Counted,
-}
-
 /// `--concurrent`: for each K, K threads pinned round-robin flush at once,
 /// in interleaved rounds of three modes: the raw `membarrier` command, the
 /// crate's `pipeline_flush_mt` (coalesced), and the crate's `Coalescer`
@@ -296,6 +289,16 @@ pub fn concurrent(
     progress: &mut Progress,
 ) -> Vec<ConcurrentResult> {
     use icache_coherence::__private::{membarrier, Coalescer};
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Barrier;
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        Raw,
+        Crate,
+        Counted,
+    }
+
     const ROUNDS: usize = 4;
     let cpus = sys::allowed_cpus();
     let per_round = iters.div_ceil(ROUNDS).max(1);

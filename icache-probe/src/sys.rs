@@ -116,7 +116,7 @@ pub const CAN_PIN: bool = cfg!(any(target_os = "linux", target_os = "android"));
 pub fn allowed_cpus() -> Vec<usize> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if let Some(set) = get_affinity() {
-        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        let cpus: Vec<usize> = (0..SETSIZE)
             // SAFETY: `set` is an initialised cpu_set_t; `c` is in range.
             .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
             .collect();
@@ -152,6 +152,10 @@ impl Affinity {
     }
 }
 
+/// CPUs a `cpu_set_t` holds.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SETSIZE: usize = 8 * core::mem::size_of::<libc::cpu_set_t>();
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn get_affinity() -> Option<libc::cpu_set_t> {
     // SAFETY: cpu_set_t is plain data; all zeros is the empty set.
@@ -168,7 +172,7 @@ pub fn pin_to(cpu: usize) -> bool {
     {
         // SAFETY: cpu_set_t is plain data; all zeros is the empty set.
         let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
-        if cpu >= libc::CPU_SETSIZE as usize {
+        if cpu >= SETSIZE {
             return false;
         }
         // SAFETY: `cpu` < CPU_SETSIZE (checked above).
