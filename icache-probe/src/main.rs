@@ -553,8 +553,8 @@ fn verify_note(m: &Machine) -> String {
 
 fn size_name(len: usize) -> String {
     match len {
-        l if l >= 1 << 20 && l.is_multiple_of(1 << 20) => format!("{} MiB", l >> 20),
-        l if l >= 1 << 10 && l.is_multiple_of(1 << 10) => format!("{} KiB", l >> 10),
+        l if l >= 1 << 20 && l % (1 << 20) == 0 => format!("{} MiB", l >> 20),
+        l if l >= 1 << 10 && l % (1 << 10) == 0 => format!("{} KiB", l >> 10),
         l => format!("{l} B"),
     }
 }

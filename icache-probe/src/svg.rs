@@ -62,9 +62,9 @@ fn ns_label(ns: f64) -> String {
 
 fn bytes_label(b: f64) -> String {
     let b = b as u64;
-    if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
+    if b >= 1 << 20 && b % (1 << 20) == 0 {
         format!("{} MiB", b >> 20)
-    } else if b >= 1 << 10 && b.is_multiple_of(1 << 10) {
+    } else if b >= 1 << 10 && b % (1 << 10) == 0 {
         format!("{} KiB", b >> 10)
     } else {
         format!("{b} B")

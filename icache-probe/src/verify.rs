@@ -421,7 +421,7 @@ fn run_variant(
                     break 'versions;
                 }
                 spins += 1;
-                if spins.is_multiple_of(64) {
+                if spins % 64 == 0 {
                     std::thread::yield_now();
                 } else {
                     std::hint::spin_loop();
@@ -429,7 +429,7 @@ fn run_variant(
             }
             publish(n);
             done = n;
-            if n.is_multiple_of(256) {
+            if n % 256 == 0 {
                 progress.tick(256);
             }
         }
