@@ -59,10 +59,11 @@ JSON (--json), one object; times in nanoseconds:
   timer             {overhead_ns, resolution_ns}: subtracted / clock step
   method            {buffer_bytes, sample_bytes_max, calls_per_sample_max}
   sizes[]           {size, calls_per_sample, written_before, p50_ns, p90_ns,
-                    p99_ns, samples, lines, ns_per_line, d_lines, i_lines}
-  local             pipeline_flush_local: {p50_ns, p90_ns, p99_ns, samples}
+                    p99_ns, mean_ns, samples, lines, ns_per_line, d_lines,
+                    i_lines}
+  local             pipeline_flush_local: {p50_ns, p90_ns, p99_ns, mean_ns, samples}
   mt[]              pipeline_flush_mt: {threads, pinned, calls_per_sample,
-                    p50_ns, p90_ns, p99_ns, samples}
+                    p50_ns, p90_ns, p99_ns, mean_ns, samples}
   concurrent[]      {k, coalesced{p50_ns,..}, raw{p50_ns,..}, calls_per_flush,
                     flushes_per_thread}; concurrent_skipped: reason or null
   verify[]          {variant, steps, ran, rewrites, executions, stale, newer,
@@ -666,23 +667,29 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
     if !r.concurrent.is_empty() {
         let _ = writeln!(
             s,
-            "\nconcurrent flushes, µs per flush as each thread sees it (p50, p90)"
+            "\nconcurrent flushes, µs per flush as each thread sees it (p50, p90, mean)"
         );
         let _ = writeln!(
             s,
-            "  {:>3}  {:>16}  {:>16}  {:>6}  {:>10}",
-            "K", "raw membarrier", "pipeline_flush_mt", "ratio", "calls/flush"
+            "  {:>3}  {:>26}  {:>26}  {:>10}  {:>11}",
+            "K", "raw membarrier", "pipeline_flush_mt", "mean ratio", "calls/flush"
         );
         for c in &r.concurrent {
+            let us = |l: &Latency| {
+                format!(
+                    "{:>8.2} {:>8.2} {:>8.2}",
+                    l.p50_ns / 1e3,
+                    l.p90_ns / 1e3,
+                    l.mean_ns / 1e3
+                )
+            };
             let _ = writeln!(
                 s,
-                "  {:>3}  {:>7.2} {:>8.2}  {:>7.2} {:>9.2}  {:>6.2}  {:>10.3}",
+                "  {:>3}  {}  {}  {:>10.2}  {:>11.3}",
                 c.k,
-                c.raw.p50_ns / 1e3,
-                c.raw.p90_ns / 1e3,
-                c.coalesced.p50_ns / 1e3,
-                c.coalesced.p90_ns / 1e3,
-                c.coalesced.p50_ns / c.raw.p50_ns.max(1e-9),
+                us(&c.raw),
+                us(&c.coalesced),
+                c.coalesced.mean_ns / c.raw.mean_ns.max(1e-9),
                 c.calls_per_flush
             );
         }
@@ -774,23 +781,23 @@ fn plot(r: &Report) -> String {
     }
     if !r.concurrent.is_empty() {
         b.push(Series {
-            name: "pipeline_flush_mt p50, x = K concurrent callers (coalesced)".into(),
+            name: "pipeline_flush_mt mean, x = K concurrent callers (coalesced)".into(),
             color: "#2ca02c",
             dashed: false,
             points: r
                 .concurrent
                 .iter()
-                .map(|c| (c.k as f64, c.coalesced.p50_ns))
+                .map(|c| (c.k as f64, c.coalesced.mean_ns))
                 .collect(),
         });
         b.push(Series {
-            name: "raw membarrier p50, x = K concurrent callers".into(),
+            name: "raw membarrier mean, x = K concurrent callers".into(),
             color: "#7f7f7f",
             dashed: true,
             points: r
                 .concurrent
                 .iter()
-                .map(|c| (c.k as f64, c.raw.p50_ns))
+                .map(|c| (c.k as f64, c.raw.mean_ns))
                 .collect(),
         });
     }

@@ -14,6 +14,8 @@ pub struct Latency {
     pub p90_ns: f64,
     /// 99th percentile.
     pub p99_ns: f64,
+    /// Mean: total time over calls, what throughput sees.
+    pub mean_ns: f64,
     /// Samples the percentiles are taken over.
     pub samples: usize,
 }
@@ -24,6 +26,7 @@ impl Latency {
         if v.is_empty() {
             return Latency::default();
         }
+        let mean_ns = v.iter().sum::<f64>() / v.len() as f64;
         v.sort_by(f64::total_cmp);
         // Nearest rank.
         let at = |q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
@@ -31,6 +34,7 @@ impl Latency {
             p50_ns: at(0.5),
             p90_ns: at(0.9),
             p99_ns: at(0.99),
+            mean_ns,
             samples: v.len(),
         }
     }
