@@ -59,8 +59,8 @@ JSON (--json), one object; times in nanoseconds:
   timer             {overhead_ns, resolution_ns}: subtracted / clock step
   method            {buffer_bytes, sample_bytes_max, calls_per_sample_max}
   sizes[]           {size, calls_per_sample, written_before, p50_ns, p90_ns,
-                    p99_ns, mean_ns, samples, lines, ns_per_line, d_lines,
-                    i_lines}
+                    p99_ns, mean_ns, samples, lines, ns_per_line,
+                    below_resolution, d_lines, i_lines}
   local             pipeline_flush_local: {p50_ns, p90_ns, p99_ns, mean_ns, samples}
   mt[]              pipeline_flush_mt: {threads, pinned, calls_per_sample,
                     p50_ns, p90_ns, p99_ns, mean_ns, samples}
@@ -620,11 +620,15 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
         };
         let _ = writeln!(
             s,
-            "  {:>8}  {:>6}  {:>11}  {:>10.1}  {:>10.1}  {:>10.1}  {:>9.3}",
+            "  {:>8}  {:>6}  {:>11}  {:>10}  {:>10.1}  {:>10.1}  {:>9.3}",
             size_name(z.size),
             z.calls_per_sample,
             di,
-            z.latency.p50_ns,
+            format!(
+                "{}{:.1}",
+                if z.below_resolution { "<" } else { "" },
+                z.latency.p50_ns
+            ),
             z.latency.p90_ns,
             z.latency.p99_ns,
             z.ns_per_line
@@ -634,6 +638,13 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
         s,
         "  (calls: clear_cache calls per timed sample, each on its own just-written range)"
     );
+    if r.sizes.iter().any(|z| z.below_resolution) {
+        let _ = writeln!(
+            s,
+            "  (<: a sample lasted under 2 clock steps of {:.0} ns: an upper bound)",
+            r.timer.resolution_ns
+        );
+    }
     let _ = writeln!(
         s,
         "\npipeline_flush_local, ns per call: p50 {:.1}, p90 {:.1}, p99 {:.1}",
@@ -756,15 +767,25 @@ fn plot(r: &Report) -> String {
                 color: "#1f77b4",
                 dashed: false,
                 points: sizes(|l| l.p50_ns),
+                hollow: r.sizes.iter().map(|z| z.below_resolution).collect(),
             },
             Series {
                 name: "p99".into(),
                 color: "#1f77b4",
                 dashed: true,
                 points: sizes(|l| l.p99_ns),
+                hollow: Vec::new(),
             },
         ],
         empty_note: "no sizes measured".into(),
+        footnote: if r.sizes.iter().any(|z| z.below_resolution) {
+            format!(
+                "hollow: a sample lasted under 2 clock steps ({:.0} ns): an upper bound",
+                r.timer.resolution_ns
+            )
+        } else {
+            String::new()
+        },
     };
     let mut b = Vec::new();
     if !r.mt.is_empty() {
@@ -777,6 +798,7 @@ fn plot(r: &Report) -> String {
                 .iter()
                 .map(|t| (t.threads as f64, t.latency.p50_ns))
                 .collect(),
+            hollow: Vec::new(),
         });
     }
     if !r.concurrent.is_empty() {
@@ -789,6 +811,7 @@ fn plot(r: &Report) -> String {
                 .iter()
                 .map(|c| (c.k as f64, c.coalesced.mean_ns))
                 .collect(),
+            hollow: Vec::new(),
         });
         b.push(Series {
             name: "raw membarrier mean, x = K concurrent callers".into(),
@@ -799,6 +822,7 @@ fn plot(r: &Report) -> String {
                 .iter()
                 .map(|c| (c.k as f64, c.raw.mean_ns))
                 .collect(),
+            hollow: Vec::new(),
         });
     }
     let b = Panel {
@@ -807,6 +831,7 @@ fn plot(r: &Report) -> String {
         x_log2_bytes: false,
         series: b,
         empty_note: "not measured (no flush mechanism)".into(),
+        footnote: String::new(),
     };
     let title = format!(
         "icache-probe {}: {}, {} CPUs, {}",

@@ -36,6 +36,9 @@ pub struct SizeResult {
     pub lines: usize,
     /// `p50_ns / lines`.
     pub ns_per_line: f64,
+    /// A sample (all its calls) took less than twice the clock's step: the
+    /// figure is mostly clock quantisation, an upper bound at best.
+    pub below_resolution: bool,
     /// D and I lines `clear_cache` maintains (AArch64 with `CTR_EL0` only).
     pub d_lines: Option<usize>,
     /// See `d_lines`.
@@ -103,6 +106,7 @@ pub fn clear_sizes(
             latency,
             lines,
             ns_per_line: latency.p50_ns / lines.max(1) as f64,
+            below_resolution: latency.p50_ns * (b as f64) < 2.0 * timer.resolution_ns,
             d_lines: di.map(|d| d.0),
             i_lines: di.map(|d| d.1),
         });

@@ -14,6 +14,8 @@ pub struct Series {
     pub dashed: bool,
     /// (x, y) points, y in nanoseconds.
     pub points: Vec<(f64, f64)>,
+    /// Points drawn hollow (below the clock's resolution); may be empty.
+    pub hollow: Vec<bool>,
 }
 
 /// One panel: a log-scale y axis (ns) and a log2 or linear x axis.
@@ -28,6 +30,8 @@ pub struct Panel {
     pub series: Vec<Series>,
     /// Shown in the panel when it has no data.
     pub empty_note: String,
+    /// A line under the legend (may be empty).
+    pub footnote: String,
 }
 
 const W: f64 = 1120.0;
@@ -96,6 +100,10 @@ pub fn render(title: &str, subtitle: &str, panels: &[Panel; 2]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+fn legend_y(y0: f64, i: usize) -> f64 {
+    y0 + PH + 54.0 + i as f64 * 16.0
 }
 
 fn panel(s: &mut String, x0: f64, y0: f64, p: &Panel) {
@@ -218,10 +226,15 @@ fn panel(s: &mut String, x0: f64, y0: f64, p: &Panel) {
             path.join(" "),
             r.color
         );
-        for &(x, y) in &r.points {
+        for (n, &(x, y)) in r.points.iter().enumerate() {
+            let fill = if r.hollow.get(n) == Some(&true) {
+                "white"
+            } else {
+                r.color
+            };
             let _ = writeln!(
                 s,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{}: {}</title></circle>"#,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{fill}" stroke="{}"><title>{}: {}</title></circle>"#,
                 fx(x),
                 fy(y),
                 r.color,
@@ -229,7 +242,7 @@ fn panel(s: &mut String, x0: f64, y0: f64, p: &Panel) {
                 ns_label(y).replace(" ", "\u{a0}")
             );
         }
-        let ly = y0 + PH + 54.0 + i as f64 * 16.0;
+        let ly = legend_y(y0, i);
         let _ = writeln!(
             s,
             r#"<line x1="{x0}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="{}" stroke-width="2"{dash}/><text x="{}" y="{:.1}">{}</text>"#,
@@ -240,6 +253,14 @@ fn panel(s: &mut String, x0: f64, y0: f64, p: &Panel) {
             x0 + 30.0,
             ly,
             esc(&r.name)
+        );
+    }
+    if !p.footnote.is_empty() {
+        let _ = writeln!(
+            s,
+            r##"<text x="{x0}" y="{:.1}" fill="#555">{}</text>"##,
+            legend_y(y0, p.series.len()),
+            esc(&p.footnote)
         );
     }
 }
@@ -259,8 +280,10 @@ mod tests {
                 color: "#1f77b4",
                 dashed: false,
                 points: vec![(64.0, 1.0), (1024.0, 0.0), (1048576.0, 12345.0)],
+                hollow: vec![false, true, false],
             }],
             empty_note: String::new(),
+            footnote: "hollow: below the clock".into(),
         };
         let b = Panel {
             title: "b".into(),
@@ -268,6 +291,7 @@ mod tests {
             x_log2_bytes: false,
             series: vec![],
             empty_note: "nothing measured".into(),
+            footnote: String::new(),
         };
         let svg = render("t & u", "cmd", &[a, b]);
         assert!(svg.starts_with("<svg"));
