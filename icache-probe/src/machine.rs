@@ -20,6 +20,9 @@ pub struct Machine {
     pub kernel: String,
     /// Why the probe believes it runs under an emulator, if it does.
     pub emulated: Option<String>,
+    /// The load averages (1, 5, 15 min) when the probe started (Linux):
+    /// other running work disturbs every figure, the MT flush most.
+    pub load: Option<String>,
 }
 
 impl Machine {
@@ -43,6 +46,7 @@ impl Machine {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             kernel: kernel_release(),
             emulated: emulation_hint(arch, cpuinfo.as_deref()),
+            load: load_average(),
         }
     }
 }
@@ -164,6 +168,16 @@ pub fn midr_name(midr: u64) -> String {
     } else {
         format!("{name} ({raw})")
     }
+}
+
+/// `/proc/loadavg`'s first three fields.
+fn load_average() -> Option<String> {
+    if !cfg!(any(target_os = "linux", target_os = "android")) {
+        return None;
+    }
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let v: Vec<&str> = s.split_whitespace().take(3).collect();
+    (v.len() == 3).then(|| v.join(" "))
 }
 
 /// `uname -r`.

@@ -47,7 +47,7 @@ JSON (--json), one object; times in nanoseconds:
   schema            2
   version           the probe's version
   command           the arguments given
-  machine           {arch, os, cpu, cpu_source, cpus, kernel, emulated}
+  machine           {arch, os, cpu, cpu_source, cpus, kernel, emulated, load}
   policy            \"best-effort\" | \"strict\" | \"no-syscalls\"
   init_error        why init_with(policy) failed, or null
   mechanism         flush_mechanism() name, or null; serialises_all_threads
@@ -569,6 +569,12 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
         "machine:         {} ({}), {} CPUs, {}, {}-{}",
         m.cpu, m.cpu_source, m.cpus, m.kernel, m.arch, m.os
     );
+    if let Some(l) = &m.load {
+        let _ = writeln!(
+            s,
+            "load average:    {l} (at start; other work disturbs the figures)"
+        );
+    }
     if let Some(e) = &m.emulated {
         let _ = writeln!(s, "emulated:        {e}");
     }
