@@ -83,8 +83,8 @@ struct Cli {
     /// Other running threads for the pipeline_flush_mt measurement,
     /// comma-separated; each is pinned to a CPU and spins [default: 0,1,N-1
     /// for N CPUs].
-    #[arg(long, value_delimiter = ',')]
-    threads: Option<Vec<usize>>,
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(0..=1024))]
+    threads: Option<Vec<u64>>,
 
     /// K threads flushing at once, comma-separated (e.g. 1,2,4): through the
     /// crate (coalesced) against a raw membarrier loop, interleaved.
@@ -141,8 +141,8 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a size (e.g. 64, 4K, 1M)"))?;
     match n.checked_mul(mult) {
-        Some(v) if (1..=1 << 30).contains(&v) => Ok(v),
-        _ => Err(format!("{s:?}: a size from 1 byte to 1 GiB")),
+        Some(v) if (1..=256 << 20).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: a size from 1 byte to 256 MiB")),
     }
 }
 
@@ -316,7 +316,7 @@ fn main() -> ExitCode {
     let machine = Machine::detect(geometry.and_then(|g| g.midr()));
     let cpus = sys::allowed_cpus();
     let threads: Vec<usize> = match &cli.threads {
-        Some(t) => t.clone(),
+        Some(t) => t.iter().map(|&t| t as usize).collect(),
         None => {
             let mut t = vec![0, 1.min(cpus.len() - 1), cpus.len() - 1];
             t.dedup();
@@ -873,6 +873,7 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("x").is_err());
         assert!(parse_size("2G").is_err());
+        assert!(parse_size("512M").is_err());
     }
 
     #[test]

@@ -55,6 +55,10 @@ struct Variant {
     maintenance: Maintenance,
     mt_flush: bool,
     local_sync: bool,
+    /// Writes the code of version `n - lag` when publishing `n`: 0 in every
+    /// real variant; 1 in the detector's self-test, where every execution
+    /// must count as stale.
+    lag: u64,
 }
 
 const VARIANTS: [Variant; 7] = [
@@ -63,42 +67,49 @@ const VARIANTS: [Variant; 7] = [
         maintenance: Maintenance::Crate,
         mt_flush: true,
         local_sync: true,
+        lag: 0,
     },
     Variant {
         name: "no DC",
         maintenance: Maintenance::NoDc,
         mt_flush: true,
         local_sync: true,
+        lag: 0,
     },
     Variant {
         name: "no IC",
         maintenance: Maintenance::NoIc,
         mt_flush: true,
         local_sync: true,
+        lag: 0,
     },
     Variant {
         name: "no MT flush",
         maintenance: Maintenance::Crate,
         mt_flush: false,
         local_sync: true,
+        lag: 0,
     },
     Variant {
         name: "no local sync",
         maintenance: Maintenance::Crate,
         mt_flush: true,
         local_sync: false,
+        lag: 0,
     },
     Variant {
         name: "no MT flush, no local sync",
         maintenance: Maintenance::Crate,
         mt_flush: false,
         local_sync: false,
+        lag: 0,
     },
     Variant {
         name: "nothing",
         maintenance: Maintenance::Nothing,
         mt_flush: false,
         local_sync: false,
+        lag: 0,
     },
 ];
 
@@ -344,7 +355,7 @@ fn run_variant(
     let mut note = None;
     let mut done = 0u64;
     let publish = |n: u64| {
-        let code = return_const(n as u32).expect("an encoding exists (checked)");
+        let code = return_const((n - v.lag) as u32).expect("an encoding exists (checked)");
         let p = slot(n) as *mut u8;
         // SAFETY: the slot is inside the RWX page, and no runner executes
         // it now (the writer waited for every runner to move past it).
@@ -365,6 +376,18 @@ fn run_variant(
         }
         published.store(n, Ordering::Release);
     };
+    // Both slots start as version 0 (returns 0), made coherent with the full
+    // protocol: whatever a runner's core fetches from them is valid code,
+    // even in the variants that skip every step.
+    for n in 0..SLOTS {
+        let code = return_const(0).expect("an encoding exists (checked)");
+        let p = (base + n as usize * SLOT_STRIDE) as *mut u8;
+        // SAFETY: inside the RWX page; no runner is started yet.
+        unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), p, code.len()) };
+        // SAFETY: the slot is mapped and readable.
+        unsafe { clear_cache(p.cast(), code.len()) }.expect("clear_cache");
+    }
+    let _ = pipeline_flush_mt();
     std::thread::scope(|s| {
         let (published, stop) = (&published, &stop);
         for (i, r) in runners.iter().enumerate() {
@@ -474,6 +497,46 @@ mod tests {
         assert_eq!(c.unwrap(), [0xb8, 0x78, 0x56, 0x34, 0x12, 0xc3]);
         #[cfg(not(target_arch = "x86_64"))]
         let _ = c;
+    }
+
+    /// The detector detects: a writer that publishes version n with the code
+    /// of n - 1 makes every execution stale.
+    #[test]
+    fn self_test_counts_every_execution_stale() {
+        let Some(page) = Region::map(sys::page_size(), true) else {
+            return; // no RWX mapping here: nothing to test
+        };
+        let lying = Variant {
+            name: "self-test",
+            maintenance: Maintenance::Crate,
+            mt_flush: false,
+            local_sync: true,
+            lag: 1,
+        };
+        let cpus = sys::allowed_cpus();
+        let mut progress = Progress::new(0, false);
+        let r = run_variant(
+            &lying,
+            &page,
+            &cpus,
+            1,
+            200,
+            Duration::from_secs(20),
+            &mut progress,
+        );
+        assert_eq!(r.rewrites, 200, "{r:?}");
+        assert!(r.executions > 0 && r.stale == r.executions, "{r:?}");
+        let honest = Variant { lag: 0, ..lying };
+        let r = run_variant(
+            &honest,
+            &page,
+            &cpus,
+            1,
+            200,
+            Duration::from_secs(20),
+            &mut progress,
+        );
+        assert!(r.executions > 0 && r.stale == 0, "{r:?}");
     }
 
     #[test]
