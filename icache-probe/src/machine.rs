@@ -38,6 +38,10 @@ impl Machine {
             cpu = "unknown".into();
             cpu_source = "none".into();
         }
+        let emulated = emulation_hint(arch, cpuinfo.as_deref());
+        if emulated.is_some() && cpu_source == "/proc/cpuinfo" {
+            cpu = format!("unknown, emulated (host: {cpu})");
+        }
         Machine {
             arch,
             os: std::env::consts::OS,
@@ -45,7 +49,7 @@ impl Machine {
             cpu_source,
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             kernel: kernel_release(),
-            emulated: emulation_hint(arch, cpuinfo.as_deref()),
+            emulated,
             load: load_average(),
         }
     }
