@@ -295,15 +295,14 @@ pub fn run(rewrites: u64, limit: Duration, progress: &mut Progress) -> (Vec<Veri
     let writer_pinned = sys::pin_to(own);
     let others = crate::measure::other_cpus(&cpus, own);
     let n_runners = others.len().clamp(1, 3);
-    let setup = format!(
-        "{n_runners} runner thread(s) on CPU(s) {:?}, writer on CPU {own}{}",
-        &others[..n_runners.min(others.len())],
-        if writer_pinned {
-            ", all pinned"
-        } else {
-            " (not pinned on this OS)"
-        }
-    );
+    let setup = if writer_pinned {
+        format!(
+            "{n_runners} runner thread(s) on CPU(s) {:?}, writer on CPU {own}, all pinned",
+            &others[..n_runners.min(others.len())]
+        )
+    } else {
+        format!("{n_runners} runner thread(s) and the writer, not pinned on this OS")
+    };
     let results = VARIANTS
         .iter()
         .map(|v| match v.applicable() {
