@@ -13,6 +13,8 @@
 //! once (`--concurrent`). `--verify` runs a stale-code detector. The JSON
 //! layout is described in `--help`.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
