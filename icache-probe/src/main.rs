@@ -413,7 +413,9 @@ fn main() -> ExitCode {
 
     let (verify, verify_setup) = if cli.verify {
         let limit = Duration::from_secs(if cli.quick { 5 } else { 30 });
-        let (v, setup) = verify::run(samples as u64, limit, &mut progress);
+        let ctr = geometry.filter(|g| g.source() == GeometrySource::CtrEl0);
+        let (idc, dic) = ctr.map_or((false, false), |g| (g.idc(), g.dic()));
+        let (v, setup) = verify::run(samples as u64, limit, idc, dic, &mut progress);
         notes.push(verify_note(&machine));
         (v, Some(setup))
     } else {

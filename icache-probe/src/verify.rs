@@ -252,7 +252,16 @@ struct Runner {
 }
 
 /// Runs every variant: `rewrites` versions each (or until `limit` passes).
-pub fn run(rewrites: u64, limit: Duration, progress: &mut Progress) -> (Vec<VerifyResult>, String) {
+///
+/// `idc`, `dic`: the geometry's `CTR_EL0.IDC`/`DIC` bits (AArch64), which
+/// make the `no DC` / `no IC` variants correct on this core.
+pub fn run(
+    rewrites: u64,
+    limit: Duration,
+    idc: bool,
+    dic: bool,
+    progress: &mut Progress,
+) -> (Vec<VerifyResult>, String) {
     let not_run = |note: String| -> Vec<VerifyResult> {
         VARIANTS
             .iter()
@@ -321,7 +330,21 @@ pub fn run(rewrites: u64, limit: Duration, progress: &mut Progress) -> (Vec<Veri
             }
             Ok(()) => {
                 progress.phase("verify");
-                run_variant(v, &page, &others[..], n_runners, rewrites, limit, progress)
+                let mut r =
+                    run_variant(v, &page, &others[..], n_runners, rewrites, limit, progress);
+                let not_needed = match v.maintenance {
+                    Maintenance::NoDc if idc => {
+                        Some("CTR_EL0.IDC = 1: DC CVAU is not needed on this core")
+                    }
+                    Maintenance::NoIc if dic => {
+                        Some("CTR_EL0.DIC = 1: IC IVAU is not needed on this core")
+                    }
+                    _ => None,
+                };
+                if let Some(n) = not_needed {
+                    r.note = Some(r.note.map_or(n.to_string(), |m| format!("{m}; {n}")));
+                }
+                r
             }
         })
         .collect();
