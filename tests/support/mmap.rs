@@ -1,6 +1,7 @@
-//! The one anonymous-mapping helper shared by the JIT tests, the count
-//! driver (`examples/count_driver.rs`) and the probe (`src/bin/icache-probe.rs`),
-//! each of which includes this file with `#[path]`.
+//! The one anonymous-mapping helper shared by the JIT tests and the count
+//! driver (`examples/count_driver.rs`), each of which includes this file
+//! with `#[path]`. (The probe, `icache-probe/`, has its own in `sys.rs`,
+//! with the executable mapping `--verify` needs.)
 
 /// A fresh, page-aligned, private anonymous mapping of `len` bytes, readable
 /// and writable, with every page already faulted in, so that no page fault
