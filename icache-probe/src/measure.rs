@@ -332,7 +332,7 @@ pub fn concurrent(
                                             pipeline_flush_mt().expect("pipeline_flush_mt")
                                         }
                                         Mode::Counted => coalescer
-                                            .run(|| {
+                                            .run_adaptive(|| {
                                                 calls.fetch_add(1, Ordering::Relaxed);
                                                 membarrier(cmd)
                                             })
