@@ -3,125 +3,125 @@
 // text after `//` is annotation and not compared.
 
 listing_clear_cache:
-    test %rsi, %rsi
-    sete %cl
-    neg %rsi
-    cmp %rdi, %rsi
-    setae %al
-    or %cl, %al
-    ret
+    test %rsi, %rsi                     // len == 0?
+    sete %cl                            // cl = empty range (Ok(None))
+    neg %rsi                            // 2^64 - len
+    cmp %rdi, %rsi                      // vs ptr: ptr + (len - 1) wraps iff ptr > 2^64 - len
+    setae %al                           // al = no wrap
+    or %cl, %al                         // return empty || no wrap (clear_cache is Ok(()))
+    ret                                 // return
 
 listing_clear_cache_dual:
-    test %rdx, %rdx
-    je <+0x1d>
-    dec %rdx
-    not %rdi
-    cmp %rdi, %rdx
-    setbe %cl
-    not %rsi
-    cmp %rsi, %rdx
-    setbe %al
-    and %cl, %al
-    ret
-    mov $0x1, %al
-    ret
+    test %rdx, %rdx                     // len == 0?
+    je <+0x1d>                          // yes: nothing to do (Ok)
+    dec %rdx                            // len - 1
+    not %rdi                            // usize::MAX - written
+    cmp %rdi, %rdx                      // len - 1 vs MAX - written
+    setbe %cl                           // cl = the written range does not wrap
+    not %rsi                            // usize::MAX - executed
+    cmp %rsi, %rdx                      // len - 1 vs MAX - executed
+    setbe %al                           // al = the executed range does not wrap
+    and %cl, %al                        // return both valid (no maintenance: coherent)
+    ret                                 // return
+    mov $0x1, %al                       // len == 0: return true
+    ret                                 // return
 
 listing_clear_cache_ranges:
-    mov %rsi, %rax
-    shl $0x4, %rax
-    mov %rax, %rdx
-    mov %rdi, %r8
-    nopl (%rax)
-    mov %rdx, %rcx
-    test %rdx, %rdx
-    je <+0x33>
-    mov %r8, %r9
-    add $0x10, %r8
-    lea -0x10(%rcx), %rdx
-    xor %r10d, %r10d
-    sub 0x8(%r9), %r10
-    jae <+0x10>
-    cmp (%r9), %r10
-    jae <+0x10>
-    jmp <+0x6c>
-    test %rsi, %rsi
-    je <+0x6c>
-    add $0xfffffffffffffff0, %rax
-    xor %edx, %edx
-    mov 0x8(%rdi, %rdx, 1), %rsi
-    test %rsi, %rsi
-    je <+0x57>
-    nopl 0x0(%rax, %rax, 1)
-    neg %rsi
-    cmp (%rdi, %rdx, 1), %rsi
-    cmp %rdx, %rax
-    je <+0x6c>
-    add $0x10, %rdx
-    mov 0x8(%rdi, %rdx, 1), %rsi
-    test %rsi, %rsi
-    jne <+0x50>
-    jmp <+0x57>
-    test %rcx, %rcx
-    sete %al
-    ret
+    mov %rsi, %rax                      // n ...
+    shl $0x4, %rax                      // ... * 16: the slice's size in bytes
+    mov %rax, %rdx                      // checked_ranges: bytes left to check
+    mov %rdi, %r8                       // cursor = &ranges[0]
+    nopl (%rax)                         // padding: aligns the loop head at +0x10
+    mov %rdx, %rcx                      // rcx = bytes left: nonzero on exit = a range wrapped
+    test %rdx, %rdx                     // nothing left?
+    je <+0x33>                          // yes: every range checked
+    mov %r8, %r9                        // this pair
+    add $0x10, %r8                      // cursor to the next pair
+    lea -0x10(%rcx), %rdx               // bytes left -= 16
+    xor %r10d, %r10d                    // 0 ...
+    sub 0x8(%r9), %r10                  // ... - len: borrow (CF) iff len != 0
+    jae <+0x10>                         // len == 0: fine, next pair
+    cmp (%r9), %r10                     // 2^64 - len vs ptr
+    jae <+0x10>                         // no wrap: next pair
+    jmp <+0x6c>                         // wraps: return false
+    test %rsi, %rsi                     // n == 0?
+    je <+0x6c>                          // yes: return true
+    add $0xfffffffffffffff0, %rax       // offset of the last pair
+    xor %edx, %edx                      // dead pass (clear_cache is a no-op): offset 0
+    mov 0x8(%rdi, %rdx, 1), %rsi        // len
+    test %rsi, %rsi                     // empty?
+    je <+0x57>                          // yes: the end check
+    nopl 0x0(%rax, %rax, 1)             // padding: aligns the loop head at +0x50
+    neg %rsi                            // -len: CheckedRanges::next's wrap check ...
+    cmp (%rdi, %rdx, 1), %rsi           // ... vs ptr; the flags are never used (dead)
+    cmp %rdx, %rax                      // the last pair?
+    je <+0x6c>                          // yes: return
+    add $0x10, %rdx                     // next pair
+    mov 0x8(%rdi, %rdx, 1), %rsi        // len
+    test %rsi, %rsi                     // empty?
+    jne <+0x50>                         // no: the (dead) wrap check
+    jmp <+0x57>                         // yes: the end check
+    test %rcx, %rcx                     // rcx == 0: no range wrapped
+    sete %al                            // return true (Ok), or false (Err(RangeWraps))
+    ret                                 // return
 
 listing_pipeline_flush_local:
-    mov REL(%rip), %rsi
-    movzbl (%rsi), %eax
-    cmp $0x1, %al
-    je <+0x50>
-    movzbl %al, %eax
-    test %eax, %eax
-    jne <+0x40>
-    xor %eax, %eax
-    xor %ecx, %ecx
-    mov %rbx, %rdi
-    cpuid
-    xchg %rdi, %rbx
-    cmp $0x7, %eax
-    jb <+0x3d>
-    mov $0x7, %eax
-    xor %ecx, %ecx
-    mov %rbx, %rdi
-    cpuid
-    xchg %rdi, %rbx
-    test $0x4000, %edx
-    jne <+0x4d>
-    movb $0x2, (%rsi)
-    xor %eax, %eax
-    xor %ecx, %ecx
-    mov %rbx, %rsi
-    cpuid
-    xchg %rsi, %rbx
-    ret
-    movb $0x1, (%rsi)
-    serialize
-    ret
+    mov REL(%rip), %rsi                 // rsi = &arch::x86::SERIALIZER (from the GOT)
+    movzbl (%rsi), %eax                 // relaxed load of the cached choice (0 = not probed)
+    cmp $0x1, %al                       // 1 = USE_SERIALIZE?
+    je <+0x50>                          // yes: SERIALIZE
+    movzbl %al, %eax                    // zero-extend again (redundant)
+    test %eax, %eax                     // 0: not probed yet?
+    jne <+0x40>                         // no, 2 = USE_CPUID: serialise with CPUID
+    xor %eax, %eax                      // has_serialize(): CPUID leaf 0 ...
+    xor %ecx, %ecx                      // ... subleaf 0
+    mov %rbx, %rdi                      // save rbx (reserved by LLVM; CPUID writes ebx)
+    cpuid                               // eax = the highest basic leaf
+    xchg %rdi, %rbx                     // restore rbx
+    cmp $0x7, %eax                      // leaf 7 exists?
+    jb <+0x3d>                          // no: no SERIALIZE, use CPUID
+    mov $0x7, %eax                      // CPUID leaf 7 ...
+    xor %ecx, %ecx                      // ... subleaf 0
+    mov %rbx, %rdi                      // save rbx
+    cpuid                               // structured extended feature flags
+    xchg %rdi, %rbx                     // restore rbx
+    test $0x4000, %edx                  // EDX bit 14: SERIALIZE supported?
+    jne <+0x4d>                         // yes: cache USE_SERIALIZE
+    movb $0x2, (%rsi)                   // cache USE_CPUID (relaxed store)
+    xor %eax, %eax                      // CPUID leaf 0 ...
+    xor %ecx, %ecx                      // ... subleaf 0
+    mov %rbx, %rsi                      // save rbx
+    cpuid                               // CPUID: serialising (the fallback)
+    xchg %rsi, %rbx                     // restore rbx
+    ret                                 // return
+    movb $0x1, (%rsi)                   // cache USE_SERIALIZE (relaxed store)
+    serialize                           // SERIALIZE (0f 01 e8): serialise this core
+    ret                                 // return
 
 listing_pipeline_flush_mt:
-    push %rbx
-    sub $0x20, %rsp
-    mov REL(%rip), %rax
-    movzbl (%rax), %eax
-    cmp $0x2, %al
-    je <+0x2e>
-    movzbl %al, %eax
-    mov $0x1, %bl
-    test %eax, %eax
-    je <+0x24>
-    mov %ebx, %eax
-    add $0x20, %rsp
-    pop %rbx
-    ret
-    call *REL(%rip)
-    cmp $0x1, %al
-    jne <+0x1c>
-    lea 0x8(%rsp), %rdi
-    call *REL(%rip)
-    cmpb $0x5, 0x8(%rsp)
-    sete %bl
-    mov %ebx, %eax
-    add $0x20, %rsp
-    pop %rbx
-    ret
-    call *REL(%rip)
+    push %rbx                           // callee-saved: bl = the result
+    sub $0x20, %rsp                     // frame: result slot at 8(%rsp), alignment
+    mov REL(%rip), %rax                 // rax = &policy::POLICY (from the GOT)
+    movzbl (%rax), %eax                 // policy::current(): POLICY, one relaxed load
+    cmp $0x2, %al                       // 2 = Strict?
+    je <+0x2e>                          // yes: strict_flush (membarrier)
+    movzbl %al, %eax                    // zero-extend again (redundant)
+    mov $0x1, %bl                       // result = true (coherent fetch: nothing to do)
+    test %eax, %eax                     // 0: not chosen yet?
+    je <+0x24>                          // yes: policy::first_use()
+    mov %ebx, %eax                      // return value
+    add $0x20, %rsp                     // pop the frame
+    pop %rbx                            // restore rbx
+    ret                                 // return
+    call *REL(%rip)                     // cold: policy::first_use(): CAS POLICY 0 -> BestEffort
+    cmp $0x1, %al                       // FlushPolicy::Strict (1)?
+    jne <+0x1c>                         // no: Ok
+    lea 0x8(%rsp), %rdi                 // Strict: result slot
+    call *REL(%rip)                     // coherent::strict_flush(): membarrier SYNC_CORE
+    cmpb $0x5, 0x8(%rsp)                // result tag 5 = Ok?
+    sete %bl                            // result = is_ok()
+    mov %ebx, %eax                      // return value
+    add $0x20, %rsp                     // pop the frame
+    pop %rbx                            // restore rbx
+    ret                                 // return
+    call *REL(%rip)                     // landing pad: panic_cannot_unwind (abort); never reached
