@@ -6,13 +6,23 @@ its `listing_*` symbols with that architecture's objdump, normalises what
 depends on the binary's layout (addresses, page offsets, symbol hashes), and
 compares the instructions with asm/<arch>.s, ignoring `//` annotations there.
 
+Every instruction line in asm/<arch>.s must carry a note after `//` saying
+why it is there; a function with an unannotated instruction fails too:
+
+    FAIL aarch64 listing_x: 3 instructions without a note: +0x10 `mov x19, x0`, ...
+
+(`+0xNN` is the instruction's byte offset where the architecture's
+instructions are all 4 bytes long, else its index `#N` in the function.)
+
 A difference fails: codegen changed (new compiler, new code) and the listing
 must be reviewed again. After reviewing the diff:
 
     python3 .ci/asm-listings.py --bless     # rewrites asm/*.s
 
 Blessing keeps the annotation of every instruction that still matches (the
-old and new listings aligned as sequences); annotate what is new. Last line: "N passed, N failed".
+old and new listings aligned as sequences); what is new comes out without a
+note, is listed by --bless, and fails the check until it is annotated. Last
+line: "asm-listings: N passed, N failed".
 """
 import difflib
 import os
@@ -126,6 +136,22 @@ def parse(path, with_notes=False):
     return functions
 
 
+def unannotated(arch, pairs):
+    """The (position, instruction) of every instruction without a note;
+    the position is the byte offset where all instructions are 4 bytes
+    (aarch64), else the index in the function."""
+    return [(f"+{4 * i:#x}" if arch == "aarch64" else f"#{i}", insn)
+            for i, (insn, note) in enumerate(pairs) if not note]
+
+
+def describe(bare, what, shown=5):
+    """'3 instructions <what>: +0x10 `mov x19, x0`, ...' (the first few)."""
+    listed = ", ".join(f"{pos} `{insn}`" for pos, insn in bare[:shown])
+    more = f", and {len(bare) - shown} more" if len(bare) > shown else ""
+    noun = "instruction" if len(bare) == 1 else "instructions"
+    return f"{len(bare)} {noun} {what}: {listed}{more}"
+
+
 def main():
     bless = "--bless" in sys.argv
     passed = failed = 0
@@ -137,15 +163,27 @@ def main():
             with open(path, "w") as f:
                 f.write(render(arch, got, notes))
             print(f"wrote {path}")
+            for name, pairs in parse(path, with_notes=True).items():
+                bare = unannotated(arch, pairs)
+                if bare:
+                    print(f"     {arch} {name}: {describe(bare, 'to annotate')}")
             continue
-        want = parse(path) if os.path.exists(path) else {}
+        annotated = parse(path, with_notes=True) if os.path.exists(path) else {}
+        want = {name: [insn for insn, _ in pairs] for name, pairs in annotated.items()}
         for name in sorted(set(got) | set(want)):
-            if got.get(name) == want.get(name):
+            problems = []
+            if got.get(name) != want.get(name):
+                problems.append(f"compiled code differs from asm/{arch}.s")
+            bare = unannotated(arch, annotated.get(name, []))
+            if bare:
+                problems.append(describe(bare, "without a note"))
+            if not problems:
                 passed += 1
                 print(f"ok   {arch} {name}: {len(got[name])} instructions")
-            else:
-                failed += 1
-                print(f"FAIL {arch} {name}: compiled code differs from asm/{arch}.s")
+                continue
+            failed += 1
+            print(f"FAIL {arch} {name}: " + "; ".join(problems))
+            if got.get(name) != want.get(name):
                 sys.stdout.writelines(d + "\n" for d in difflib.unified_diff(
                     want.get(name, []), got.get(name, []), "reviewed", "compiled", lineterm=""))
     if not bless:
