@@ -38,7 +38,7 @@ ARCHES = {
     "s390x": ("s390x-unknown-linux-gnu", "s390x-linux-gnu-objdump", "#"),
     "x86_64": ("x86_64-unknown-linux-gnu", "objdump", "#"),
 }
-PADDING = {"int3", "nop", "udf #0x0", "unimp", "c.unimp", ".word 0x00000000"}
+PADDING = {"int3", "nop", "udf #0x0", "unimp", "c.unimp", ".word 0x00000000", "nopr %r7"}
 
 
 def disassemble(arch):
@@ -82,10 +82,17 @@ def normalise(lines):
             if op == "auipc" and reg == "ra":
                 page_regs.discard(reg)
                 insn = f"{op} {reg}, PAGE"
-        elif page_regs and any(f"[{r}, #" in insn or f"({r})" in insn for r in page_regs):
+        elif used := [r for r in page_regs if f"[{r}, #" in insn or f"({r})" in insn
+                      or re.match(rf"(add|addi) \w+, {re.escape(r)}, ", insn)]:
+            # The page register's first use adds the low 12 bits (layout);
+            # after it the register holds a full address, and offsets from
+            # it are field offsets, which must stay visible.
             insn = re.sub(r"#\d+\]", "#LO12]", insn)
             insn = re.sub(r"-?\d+\((\w+)\)", r"LO12(\1)", insn)
+            insn = re.sub(r"^(add|addi) (\w+), (\w+), #?-?(0x)?[0-9a-f]+$", r"\1 \2, \3, LO12", insn)
+            page_regs.difference_update(used)
         insn = re.sub(r"-?0x[0-9a-f]+\(%rip\)", "REL(%rip)", insn)
+        insn = re.sub(r"<_GLOBAL_OFFSET_TABLE_\+0x[0-9a-f]+>", "<GOT>", insn)  # s390x lgrl
         insn = re.sub(r"jalr -?\d+\(ra\)", "jalr LO12(ra)", insn)
         out.append(insn)
     while out and out[-1] in PADDING:

@@ -461,16 +461,16 @@ listing_pipeline_flush_mt:
     ubfiz x8, x8, #2, #8                // table index (code - 1) * 4 for commands()
     adrp x27, PAGE                      // GOT page of os::membarrier::COALESCER
     adrp x9, PAGE                       // commands(): table of flush commands
-    add x9, x9, #0x62c                  // [32 SYNC_CORE, 8 PRIVATE_EXPEDITED, 1 GLOBAL]
+    add x9, x9, LO12                    // [32 SYNC_CORE, 8 PRIVATE_EXPEDITED, 1 GLOBAL]
     ldr x27, [x27, #LO12]               // x27 = &COALESCER (word +0, solo_busy +4, for +8)
     adrp x10, PAGE                      // commands(): table of Option tags
-    add x10, x10, #0x638                // [1, 1, 0]: does the command have a REGISTER?
+    add x10, x10, LO12                  // [1, 1, 0]: does the command have a REGISTER?
     ldr w1, [x9, x8]                    // cmd for barrier()
     adrp x9, PAGE                       // commands(): table of register commands
-    add x9, x9, #0x644                  // [64, 16, 0]: REGISTER_..._SYNC_CORE, _EXPEDITED
+    add x9, x9, LO12                    // [64, 16, 0]: REGISTER_..._SYNC_CORE, _EXPEDITED
     ldr w21, [x10, x8]                  // Some/None tag of register
     ldr w20, [x9, x8]                   // register command
-    ldr w19, [x27, #LO12]               // run_adaptive: coalesce_for ([x27, #8]), relaxed: calls left
+    ldr w19, [x27, #8]                  // run_adaptive: load coalesce_for (relaxed): calls left
     cbz w19, <+0x35c>                   // 0: no overlap seen -> run_solo
     str w1, [sp, #28]                   // spill cmd (x1 is an argument register)
     adrp x8, PAGE                       // GOT page of coalesce::fork::imp::REGISTERED
@@ -644,18 +644,18 @@ listing_pipeline_flush_mt:
     b <+0x350>                          // covered: Ok, coalesce_for = 4096
     mov w25, #0x5                       // covered: result = Ok (tag 5)
     mov w8, #0x1000                     // contended: coalesce_for = COALESCE_RUNS (4096)
-    str w8, [x27, #LO12]                // store coalesce_for ([x27, #8]; relaxed)
+    str w8, [x27, #8]                   // store coalesce_for (relaxed)
     b <+0x398>                          // -> return result.is_ok()
-    ldr w8, [x27, #LO12]                // left == 0: solo_busy ([x27, #4]), relaxed
+    ldr w8, [x27, #4]                   // left == 0: load solo_busy (relaxed)
     cbz w8, <+0x36c>                    // nobody else inside a solo call
     mov w8, #0x1000                     // calls overlap: coalesce_for = 4096
-    str w8, [x27, #LO12]                // store coalesce_for ([x27, #8]; relaxed)
+    str w8, [x27, #8]                   // overlap seen: coalesce_for = 4096 (relaxed)
     mov w8, #0x1                        // run_solo: solo_busy = 1
     add x9, x27, #0x4                   // &solo_busy, for the Busy guard
     sub x0, x29, #0x28                  // result slot
     mov w2, w21                         // register tag
     mov w3, w20                         // register command (w1 = cmd already)
-    str w8, [x27, #LO12]                // store solo_busy = 1 ([x27, #4]; relaxed)
+    str w8, [x27, #4]                   // solo_busy = 1 (relaxed), around this caller's own call
     str x9, [sp, #32]                   // Busy(&solo_busy)
     bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
     add x0, sp, #0x20                   // &busy

@@ -14,7 +14,7 @@ listing_clear_cache:
     bltu s1, a1, <+0x46>                // last < len - 1: the range wraps -> Err(RangeWraps)
     auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
     ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
-    lb a0, LO12(a0)                     // mode(): load MODE ...
+    lb a0, 0(a0)                        // mode(): load MODE (the GOT gave its address)
     li a1, 1                            // 1 = RiscvMode::Syscall
     fence r, rw                         // ... Acquire: the load-acquire's fence
     beq a0, a1, <+0x5e>                 // Syscall: riscv_flush_icache(start, end, 0)
@@ -74,7 +74,7 @@ listing_clear_cache_dual:
     bltu s1, a2, <+0x4e>                // carry: the executed range wraps -> Err(RangeWraps)
     auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
     ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
-    lb a0, LO12(a0)                     // mode(): load MODE ...
+    lb a0, 0(a0)                        // mode(): load MODE (the GOT gave its address)
     li a1, 1                            // 1 = RiscvMode::Syscall
     fence r, rw                         // ... Acquire: the load-acquire's fence
     beq a0, a1, <+0x66>                 // Syscall: riscv_flush_icache on the executed alias
@@ -147,7 +147,7 @@ listing_clear_cache_ranges:
     j <+0x10a>                          // -> return, no flush
     auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
     ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
-    lb a0, LO12(a0)                     // mode(): load MODE ...
+    lb a0, 0(a0)                        // mode(): load MODE (the GOT gave its address)
     li s2, 1                            // 1 = RiscvMode::Syscall (also: result true)
     fence r, rw                         // ... Acquire: the load-acquire's fence
     beq a0, s2, <+0x8c>                 // Syscall: one riscv_flush_icache over the hull
@@ -242,7 +242,7 @@ listing_pipeline_flush_mt:
     sd s0, 32(sp)                       // callee-saved: s0 = the result
     auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
     ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
-    lb a0, LO12(a0)                     // mode(): load MODE ...
+    lb a0, 0(a0)                        // mode(): load MODE (the GOT gave its address)
     li s0, 1                            // 1 = RiscvMode::Syscall (also: result true)
     fence r, rw                         // ... Acquire: the load-acquire's fence
     beq a0, s0, <+0x3a>                 // Syscall: clear_cache did it all -> Ok

@@ -110,25 +110,15 @@ listing_clear_cache_ranges:
     llgfr %r2, %r0                      // return result (true = Ok)
     lmg %r12, %r15, 96(%r15)            // restore r12-r15
     br %r14                             // return
-    nopr %r7                            // padding to align the next function; never run
-    nopr %r7                            // padding
-    nopr %r7                            // padding
-    nopr %r7                            // padding
 
 listing_pipeline_flush_local:
     br %r0                              // bcr 15,0: serialise (R2 = 0: no branch)
     br %r14                             // return
-    nopr %r7                            // padding to align the next function; never run
-    nopr %r7                            // padding
-    nopr %r7                            // padding
-    nopr %r7                            // padding
-    nopr %r7                            // padding
-    nopr %r7                            // padding
 
 listing_pipeline_flush_mt:
     stmg %r6, %r15, 48(%r15)            // save r6-r15 (only r13-r15 are used)
     aghi %r15, -184                     // frame: 160-byte save area + result slot
-    lgrl %r1, <_GLOBAL_OFFSET_TABLE_+0x290>  // r1 = &policy::POLICY (from the GOT)
+    lgrl %r1, <GOT>                     // r1 = &policy::POLICY (from the GOT)
     llc %r0, 0(%r1)                     // policy::current(): POLICY, one relaxed load
     cije %r0, 2, <+0x42>                // 2 = Strict -> strict_flush (membarrier)
     lhi %r13, 1                         // result = true (coherent fetch: nothing to do)
