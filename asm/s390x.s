@@ -38,77 +38,46 @@ listing_clear_cache_dual:
     br %r14                             // return
 
 listing_clear_cache_ranges:
-    stmg %r12, %r15, 96(%r15)           // save callee-saved r12-r15
-    sllg %r1, %r3, 4                    // n * 16: the slice's size in bytes
-    lgr %r4, %r2                        // end = ranges ...
-    agr %r4, %r1                        // ... + n * 16
-    lgr %r5, %r1                        // checked_ranges: bytes left to check
-    lgr %r13, %r2                       // cursor = &ranges[0]
-    lhi %r0, 0                          // result = false (if a range wraps)
-    cgije %r5, 0, <+0xbc>               // loop head (4x unrolled): nothing left -> all ok
-    lgr %r14, %r13                      // this pair (1 of 4)
-    lghi %r13, 0                        // 0 ...
-    slg %r13, 8(%r14)                   // ... - len: borrow (CC 1) iff len != 0
-    jnle <+0x44>                        // len == 0: fine, next pair
-    lg %r12, 0(%r14)                    // ptr
-    clgrjl %r13, %r12, <+0x15c>         // 2^64 - len < ptr: wraps -> return false
-    la %r13, 16(%r14)                   // cursor = pair 2 of 4
-    cgrje %r13, %r4, <+0xbc>            // end of the slice -> all ok
-    lghi %r13, 0                        // 0 ...
-    slg %r13, 24(%r14)                  // ... - len (pair 2)
-    jnle <+0x68>                        // len == 0: next pair
-    lg %r12, 16(%r14)                   // ptr (pair 2)
-    clgrjl %r13, %r12, <+0x15c>         // wraps -> return false
-    la %r13, 32(%r14)                   // cursor = pair 3 of 4
-    cgrje %r13, %r4, <+0xbc>            // end of the slice -> all ok
-    lghi %r13, 0                        // 0 ...
-    slg %r13, 40(%r14)                  // ... - len (pair 3)
-    jnle <+0x8c>                        // len == 0: next pair
-    lg %r12, 32(%r14)                   // ptr (pair 3)
-    clgrjl %r13, %r12, <+0x15c>         // wraps -> return false
-    la %r13, 48(%r14)                   // cursor = pair 4 of 4
-    cgrje %r13, %r4, <+0xbc>            // end of the slice -> all ok
-    aghi %r5, -64                       // bytes left -= 4 pairs
-    lghi %r12, 0                        // 0 ...
-    slg %r12, 56(%r14)                  // ... - len (pair 4)
-    la %r13, 64(%r14)                   // cursor += 4 pairs
-    jnle <+0x20>                        // len == 0: loop
-    lg %r14, 48(%r14)                   // ptr (pair 4)
-    clgrjnl %r12, %r14, <+0x20>         // no wrap: loop
-    j <+0x15c>                          // wraps -> return false
-    lhi %r0, 1                          // all checked: result = true
-    cgije %r3, 0, <+0x15c>              // n == 0 -> return
-    lay %r3, -64(%r1)                   // offsets of the last 4 pairs, for the exits ...
-    lay %r4, -48(%r1)                   // ... of the unrolled loop below
-    lay %r5, -32(%r1)                   // ...
-    lay %r1, -16(%r1)                   // ... (r1 = the last pair's offset)
-    lghi %r14, 0                        // dead pass (clear_cache is a no-op): offset 0
-    ltg %r13, 8(%r14, %r2)              // len (pair 1 of 4)
-    je <+0xf6>                          // empty: skip
-    lcgr %r13, %r13                     // -len: CheckedRanges::next's wrap check ...
-    clg %r13, 0(%r14, %r2)              // ... vs ptr; the CC is never used (dead)
-    cgrje %r1, %r14, <+0x15c>           // last pair -> return
-    ltg %r13, 24(%r14, %r2)             // len (pair 2)
-    je <+0x110>                         // empty: skip
-    lcgr %r13, %r13                     // -len (dead)
-    clg %r13, 16(%r14, %r2)             // vs ptr (dead)
-    cgrje %r5, %r14, <+0x15c>           // last pair -> return
-    ltg %r13, 40(%r14, %r2)             // len (pair 3)
-    je <+0x12a>                         // empty: skip
-    lcgr %r13, %r13                     // -len (dead)
-    clg %r13, 32(%r14, %r2)             // vs ptr (dead)
-    cgrje %r4, %r14, <+0x15c>           // last pair -> return
-    ltg %r13, 56(%r14, %r2)             // len (pair 4)
-    je <+0x144>                         // empty: skip
-    lcgr %r13, %r13                     // -len (dead)
-    clg %r13, 48(%r14, %r2)             // vs ptr (dead)
-    cgrje %r3, %r14, <+0x15c>           // last pair -> return
-    la %r14, 64(%r14)                   // offset += 4 pairs
-    ltg %r13, 8(%r14, %r2)              // len (next pair 1)
-    jlh <+0xec>                         // non-empty: the (dead) wrap check
-    j <+0xf6>                           // empty: the end check
-    llgfr %r2, %r0                      // return result (true = Ok)
-    lmg %r12, %r15, 96(%r15)            // restore r12-r15
+    sllg %r0, %r3, 4                    // n * 16: bytes left to check
+    lgr %r1, %r2                        // end = ranges ...
+    agr %r1, %r0                        // ... + n * 16
+    lhi %r3, 1                          // loop head (+0xe, 4x unrolled): result = true
+    cgije %r0, 0, <+0xb0>               // no bytes left: return true
+    lgr %r4, %r2                        // r4 = this group of four pairs
+    lghi %r2, 0                         // 0 ...
+    slg %r2, 8(%r4)                     // ... - len: borrow (CC 1) iff len != 0
+    jnle <+0x36>                        // len == 0: fine, next pair
+    lg %r5, 0(%r4)                      // ptr
+    clgrjl %r2, %r5, <+0xb6>            // 2^64 - len < ptr: wraps -> return false
+    la %r2, 16(%r4)                     // pair 2 of 4
+    cgrje %r2, %r1, <+0xb0>             // end of the slice -> return true
+    lghi %r2, 0                         // 0 ...
+    slg %r2, 24(%r4)                    // ... - len (pair 2)
+    jnle <+0x5a>                        // len == 0: next pair
+    lg %r5, 16(%r4)                     // ptr (pair 2)
+    clgrjl %r2, %r5, <+0xb6>            // wraps -> return false
+    la %r2, 32(%r4)                     // pair 3 of 4
+    cgrje %r2, %r1, <+0xb0>             // end of the slice -> return true
+    lghi %r2, 0                         // 0 ...
+    slg %r2, 40(%r4)                    // ... - len (pair 3)
+    jnle <+0x7e>                        // len == 0: next pair
+    lg %r5, 32(%r4)                     // ptr (pair 3)
+    clgrjl %r2, %r5, <+0xb6>            // wraps -> return false
+    la %r2, 48(%r4)                     // pair 4 of 4
+    cgrje %r2, %r1, <+0xb0>             // end of the slice -> return true
+    aghi %r0, -64                       // bytes left -= 4 pairs
+    lghi %r3, 0                         // 0 ... (r3 as scratch)
+    slg %r3, 56(%r4)                    // ... - len (pair 4)
+    la %r2, 64(%r4)                     // next group of four
+    jnle <+0xe>                         // len == 0: loop (the head sets result = true)
+    lg %r4, 48(%r4)                     // ptr (pair 4)
+    clgr %r3, %r4                       // 2^64 - len vs ptr (pair 4)
+    lhi %r3, 0                          // result = false, returned if the branch is not taken (wrap)
+    jhe <+0xe>                          // no wrap: loop
+    llgfr %r2, %r3                      // zero-extend the result
+    br %r14                             // return (the coherent backend walks nothing more)
+    lhi %r3, 0                          // wraps: result = false
+    llgfr %r2, %r3                      // zero-extend the result
     br %r14                             // return
 
 listing_pipeline_flush_local:

@@ -27,42 +27,21 @@ listing_clear_cache_dual:
     ret                                 // return
 
 listing_clear_cache_ranges:
-    mov %rsi, %rax                      // n ...
-    shl $0x4, %rax                      // ... * 16: the slice's size in bytes
-    mov %rax, %rdx                      // checked_ranges: bytes left to check
-    mov %rdi, %r8                       // cursor = &ranges[0]
-    nopl (%rax)                         // padding: aligns the loop head at +0x10
-    mov %rdx, %rcx                      // rcx = bytes left: nonzero on exit = a range wrapped
-    test %rdx, %rdx                     // nothing left?
-    je <+0x33>                          // yes: every range checked
-    mov %r8, %r9                        // this pair
-    add $0x10, %r8                      // cursor to the next pair
-    lea -0x10(%rcx), %rdx               // bytes left -= 16
-    xor %r10d, %r10d                    // 0 ...
-    sub 0x8(%r9), %r10                  // ... - len: borrow (CF) iff len != 0
+    shl $0x4, %rsi                      // n * 16: the slice's size in bytes
+    data16 data16 cs nopw 0x0(%rax, %rax, 1)  // padding: aligns the loop head at +0x10
+    mov %rsi, %rax                      // rax = bytes left: nonzero on exit = a range wrapped
+    test %rsi, %rsi                     // nothing left?
+    je <+0x30>                          // yes: every range checked
+    mov %rdi, %rcx                      // this pair
+    add $0x10, %rdi                     // cursor to the next pair
+    lea -0x10(%rax), %rsi               // bytes left -= 16
+    xor %edx, %edx                      // 0 ...
+    sub 0x8(%rcx), %rdx                 // ... - len: borrow (CF) iff len != 0
     jae <+0x10>                         // len == 0: fine, next pair
-    cmp (%r9), %r10                     // 2^64 - len vs ptr
-    jae <+0x10>                         // no wrap: next pair
-    jmp <+0x6c>                         // wraps: return false
-    test %rsi, %rsi                     // n == 0?
-    je <+0x6c>                          // yes: return true
-    add $0xfffffffffffffff0, %rax       // offset of the last pair
-    xor %edx, %edx                      // dead pass (clear_cache is a no-op): offset 0
-    mov 0x8(%rdi, %rdx, 1), %rsi        // len
-    test %rsi, %rsi                     // empty?
-    je <+0x57>                          // yes: the end check
-    nopl 0x0(%rax, %rax, 1)             // padding: aligns the loop head at +0x50
-    neg %rsi                            // -len: CheckedRanges::next's wrap check ...
-    cmp (%rdi, %rdx, 1), %rsi           // ... vs ptr; the flags are never used (dead)
-    cmp %rdx, %rax                      // the last pair?
-    je <+0x6c>                          // yes: return
-    add $0x10, %rdx                     // next pair
-    mov 0x8(%rdi, %rdx, 1), %rsi        // len
-    test %rsi, %rsi                     // empty?
-    jne <+0x50>                         // no: the (dead) wrap check
-    jmp <+0x57>                         // yes: the end check
-    test %rcx, %rcx                     // rcx == 0: no range wrapped
-    sete %al                            // return true (Ok), or false (Err(RangeWraps))
+    cmp (%rcx), %rdx                    // 2^64 - len vs ptr
+    jae <+0x10>                         // no wrap: next pair (a wrap falls through, rax != 0)
+    test %rax, %rax                     // rax == 0: no range wrapped
+    sete %al                            // return true (Ok), or false (Err(RangeWraps)); nothing else to do
     ret                                 // return
 
 listing_pipeline_flush_local:

@@ -34,6 +34,21 @@ macro_rules! default_clear_cache_ranges {
     };
 }
 
+/// `clear_cache_ranges` for a backend whose `clear_cache` does nothing
+/// (coherent instruction fetch): the ranges were checked by the caller
+/// (`lib.rs`, `checked_ranges`), so there is nothing to walk.
+#[allow(unused_macros)] // not every target has a coherent backend
+macro_rules! coherent_clear_cache_ranges {
+    () => {
+        #[inline(always)]
+        pub(crate) unsafe fn clear_cache_ranges(
+            _ranges: impl Iterator<Item = crate::range::CodeRange> + Clone,
+        ) -> Result<(), crate::Error> {
+            Ok(())
+        }
+    };
+}
+
 /// `clear_cache_dual` for a backend whose maintenance is done by the OS by
 /// virtual address (or is not needed): its `clear_cache` on the executed
 /// alias. Data caches are physically tagged on every architecture this

@@ -51,5 +51,5 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     crate::arch::cache_geometry()
 }
 
-default_clear_cache_ranges!();
+coherent_clear_cache_ranges!();
 default_clear_cache_dual!();
