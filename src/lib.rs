@@ -58,6 +58,8 @@
 //!   is `no_std` and allocation-free.
 
 #![cfg_attr(not(test), no_std)]
+// docs.rs (`--cfg docsrs`, nightly): "Available on ... only" badges.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -199,6 +201,7 @@ pub unsafe fn clear_cache(ptr: *const c_void, len: usize) -> Result<(), Error> {
 ///
 /// **Available on AArch64 only** (shown in documentation built for any target).
 #[cfg(any(doc, target_arch = "aarch64"))]
+#[cfg_attr(docsrs, doc(cfg(target_arch = "aarch64")))]
 #[inline]
 pub unsafe fn clear_cache_with(
     geometry: &CacheGeometry,
@@ -474,6 +477,7 @@ pub unsafe fn clear_cache_ranges(ranges: &[(*const c_void, usize)]) -> Result<()
 ///
 /// **Available on AArch64 only** (shown in documentation built for any target).
 #[cfg(any(doc, target_arch = "aarch64"))]
+#[cfg_attr(docsrs, doc(cfg(target_arch = "aarch64")))]
 #[inline]
 pub unsafe fn clear_cache_ranges_with(
     geometry: &CacheGeometry,
