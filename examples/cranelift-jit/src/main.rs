@@ -105,7 +105,9 @@ fn main() {
             ..
         }) => println!("patch in effect: cranelift-jit's flushes went through icache-coherence"),
         other => {
-            eprintln!("patch NOT in effect: icache-coherence was not called by cranelift-jit ({other:?})");
+            eprintln!(
+                "patch NOT in effect: icache-coherence was not called by cranelift-jit ({other:?})"
+            );
             std::process::exit(1);
         }
     }
