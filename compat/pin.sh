@@ -8,7 +8,8 @@
 # `version` line of the matching compat package. For the current name
 # (wasmtime-internal-jit-icache-coherence, cranelift-jit 0.122+) it also
 # moves examples/cranelift-jit to that cranelift release, so that
-# .ci/compat-check.py stays green. Then: `cargo update` in your project.
+# .ci/compat-check.py stays green (and updates its Cargo.lock). Then:
+# `cargo update` in your project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cl="${1:?usage: compat/pin.sh <cranelift-jit version, e.g. 0.135.8>}"
@@ -23,5 +24,7 @@ if [ "$name" = wasmtime-internal-jit-icache-coherence ]; then
   msrv="$(sed -n 's/^rust-version: //p' <<<"$info")"
   sed -i -E "s/^(cranelift-[a-z]+ = \"=)[0-9.]+\"/\1$cl\"/" examples/cranelift-jit/Cargo.toml
   [ -z "$msrv" ] || sed -i -E "s/^rust-version = \"[^\"]*\"/rust-version = \"$msrv\"/" examples/cranelift-jit/Cargo.toml
-  echo "examples/cranelift-jit: cranelift $cl (rust-version ${msrv:-?}); run: (cd examples/cranelift-jit && cargo update)"
+  # Re-resolve only what the new pins require.
+  (cd examples/cranelift-jit && cargo update --quiet --workspace)
+  echo "examples/cranelift-jit: cranelift $cl (rust-version ${msrv:-?}), Cargo.lock updated"
 fi
