@@ -38,7 +38,9 @@
 //! on AArch64 Linux, `DC CVAU`/`IC IVAU` by the lines `CTR_EL0` reports
 //! (Wasmtime's assumes 64-byte lines and issues no `DC CVAU`), and a
 //! registered `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)` with fallbacks; on
-//! riscv64 Linux, `riscv_flush_icache` for every thread of the process.
+//! riscv64 Linux, `riscv_flush_icache` for every thread of the process
+//! (flags 0; Wasmtime 48.0.8 passes 1, `SYS_RISCV_FLUSH_ICACHE_LOCAL`,
+//! which covers the calling thread only).
 //! Both functions return [`std::io::Result`] on every platform (Wasmtime's
 //! returns its own error type on some non-Linux platforms; `?` and
 //! `.expect(..)`, which cranelift-jit uses, work with either). On a target
