@@ -175,6 +175,7 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {}
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<Error> for std::io::Error {
     /// [`Error::RangeWraps`] and [`Error::PolicyConflict`] become
     /// [`std::io::ErrorKind::InvalidInput`];

@@ -1,63 +1,21 @@
-//! Instruction-cache coherence for JIT compilers.
+// The crate's front page (docs.rs) is the README, which CI doctests.
+#![doc = include_str!("../README.md")]
 //!
-//! After writing machine code, a JIT must make every core execute the new
-//! bytes, not stale ones. Two steps, in this order:
+//! # API index
 //!
-//! 1. [`clear_cache`]`(ptr, len)` after the code is written: on AArch64 it
-//!    cleans the data cache and invalidates the instruction cache for the
-//!    range (for every core: the maintenance is broadcast), and serialises
-//!    the calling core.
-//! 2. [`pipeline_flush_mt`]`()` before any *other* thread may run the new
-//!    code: their pipelines may already hold stale instructions, which only a
-//!    context-synchronising event on that core discards. On Linux this is one
-//!    `membarrier` system call.
-//!
-//! ```
-//! # fn main() -> std::io::Result<()> {
-//! # let code = [0u8; 64];
-//! # let (ptr, len) = (code.as_ptr().cast(), code.len());
-//! // ...write code to ptr..ptr+len, make it executable...
-//! // SAFETY: ptr..ptr+len is mapped and readable.
-//! unsafe { icache_coherence::clear_cache(ptr, len)? };
-//! icache_coherence::pipeline_flush_mt()?;
-//! // ...now publish the code to other threads...
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! The API is a drop-in replacement for `wasmtime-jit-icache-coherence`, with
-//! a typed [`Error`] that converts into [`std::io::Error`], plus what its
-//! users asked for: the probed [`CacheGeometry`], maintenance with a given
-//! geometry ([`clear_cache_with`], AArch64), and the [`FlushMechanism`] in
-//! force.
-//!
-//! # Platforms
-//!
-//! | target | [`clear_cache`] | [`pipeline_flush_mt`] ([`FlushMechanism`]) |
-//! |---|---|---|
-//! | Linux/Android aarch64 | `DC CVAU` per D line (skipped if IDC), `DSB ISH`, `IC IVAU` per I line + `DSB ISH` (skipped if DIC), `ISB`; no syscall | `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)`, registered once; falls back to `PRIVATE_EXPEDITED`, then `GLOBAL`. Android below API 29: no call, `LocalSyncRequired` |
-//! | Linux/Android arm | `cacheflush(start, end, 0)` | as aarch64 |
-//! | Linux/Android riscv64 | `riscv_flush_icache(start, end, 0)` (all threads); after an eager [`init`] on Linux 6.10+: `FENCE.I` | nothing more (`ByClearCache`); in the `FENCE.I` mode `membarrier` SYNC_CORE |
-//! | FreeBSD, NetBSD, OpenBSD aarch64 | as Linux aarch64 | FreeBSD 14.1+: `membarrier`; else `LocalSyncRequired` |
-//! | OpenBSD riscv64 | `sysarch(RISCV_SYNC_ICACHE)` | nothing more (`ByClearCache`) |
-//! | Apple (macOS, iOS, ...) | `sys_icache_invalidate(ptr, len)` | nothing exists: `LocalSyncRequired` |
-//! | Windows | `FlushInstructionCache(GetCurrentProcess(), ptr, len)` | aarch64: `FlushProcessWriteBuffers()`; x86: nothing (`NotRequired`) |
-//! | x86, x86_64, s390x (other OSes) | range check only: fetch is coherent | nothing (`NotRequired`) |
-//! | bare metal aarch64 / riscv64 | as Linux aarch64 / `FENCE.I` (this hart) | [`Error::Unsupported`] (no OS facility) |
-//! | Miri (any target) | range check only | nothing (`NotRequired`) |
-//! | anything else | [`Error::Unsupported`] | [`Error::Unsupported`] |
-//!
-//! Where the mechanism does not serialise every thread
-//! ([`FlushMechanism::serialises_all_threads`]), a thread that runs code
-//! written by another calls [`pipeline_flush_local`] after its acquire load
-//! of the code pointer and before it jumps.
-//!
-//! # Features
-//!
-//! - `std` (default): `From<Error> for std::io::Error`. Without it the crate
-//!   is `no_std` and allocation-free.
+//! - [`clear_cache`], then [`pipeline_flush_mt`]: the calls of the crates
+//!   this replaces; [`pipeline_flush_local`] for the release/acquire
+//!   publication protocol.
+//! - [`init`], [`init_with`] with a [`FlushPolicy`], returning a [`Report`];
+//!   [`flush_mechanism`] and [`FlushMechanism`].
+//! - [`clear_cache_ranges`], [`clear_cache_dual`]; on AArch64
+//!   [`clear_cache_with`] and [`clear_cache_ranges_with`].
+//! - [`cache_geometry`] and [`CacheGeometry`].
+//! - [`Error`] and [`Syscall`].
 
 #![cfg_attr(not(test), no_std)]
+// docs.rs (`--cfg docsrs`, nightly): "Available on ... only" badges.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -204,6 +162,7 @@ pub unsafe fn clear_cache(ptr: *const c_void, len: usize) -> Result<(), Error> {
 ///
 /// **Available on AArch64 only** (shown in documentation built for any target).
 #[cfg(any(doc, target_arch = "aarch64"))]
+#[cfg_attr(docsrs, doc(cfg(target_arch = "aarch64")))]
 #[inline]
 pub unsafe fn clear_cache_with(
     geometry: &CacheGeometry,
@@ -479,6 +438,7 @@ pub unsafe fn clear_cache_ranges(ranges: &[(*const c_void, usize)]) -> Result<()
 ///
 /// **Available on AArch64 only** (shown in documentation built for any target).
 #[cfg(any(doc, target_arch = "aarch64"))]
+#[cfg_attr(docsrs, doc(cfg(target_arch = "aarch64")))]
 #[inline]
 pub unsafe fn clear_cache_ranges_with(
     geometry: &CacheGeometry,
@@ -577,7 +537,3 @@ pub unsafe fn clear_cache_dual(
 pub fn cache_geometry() -> Option<CacheGeometry> {
     os::imp::cache_geometry()
 }
-
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
