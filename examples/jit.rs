@@ -1,12 +1,16 @@
-//! A complete, minimal JIT for riscv64 Linux, using icache-coherence the
-//! recommended way. Copy it.
+//! A complete, minimal JIT for Linux on x86_64, aarch64, riscv64 and s390x,
+//! using icache-coherence the recommended way. Copy it.
 //!
 //! ```text
-//! cargo run --target riscv64gc-unknown-linux-gnu --example jit_riscv64
+//! cargo run --example jit                                        # this machine
+//! cargo run --target aarch64-unknown-linux-gnu --example jit     # under QEMU
+//! cargo run --target riscv64gc-unknown-linux-gnu --example jit
+//! cargo run --target s390x-unknown-linux-gnu --example jit
 //! ```
 //!
-//! It maps a page, writes `fn() -> u32 { 1 }` as riscv64 machine code
-//! (`addi a0, zero, value; ret`), makes it executable, makes it coherent
+//! It maps a page, writes `fn() -> u32 { 1 }` as machine code for the
+//! architecture it runs on (the one part that differs: [`return_const`]),
+//! makes it executable, makes it coherent
 //! ([`clear_cache`](icache_coherence::clear_cache)) and runs it on another
 //! thread, published with
 //! [`pipeline_flush_mt`](icache_coherence::pipeline_flush_mt). Then it
@@ -15,41 +19,107 @@
 //! [`pipeline_flush_local`](icache_coherence::pipeline_flush_local) on the
 //! running thread, with no system call.
 //!
-//! On riscv64 Linux, `clear_cache` is `riscv_flush_icache` for every
-//! thread of the process, so `pipeline_flush_mt` has nothing left to do.
-//! (The `--target` form runs it under QEMU through `.cargo/config.toml`'s
-//! runner.)
+//! What the two calls do on each:
+//! - aarch64: `clear_cache` cleans the data cache and invalidates the
+//!   instruction cache by line (`DC CVAU`, `IC IVAU`); `pipeline_flush_mt` is
+//!   one `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)`.
+//! - riscv64: `clear_cache` is `riscv_flush_icache` for every thread of the
+//!   process, so `pipeline_flush_mt` has nothing left to do.
+//! - x86_64, s390x: fetch is coherent, so `clear_cache` only checks the
+//!   range and `pipeline_flush_mt` does nothing; the runner thread
+//!   serialises itself (`SERIALIZE` or `CPUID`: the Intel SDM's
+//!   cross-modifying-code rule; `BCR 15,0` on s390x).
+//!
+//! (The `--target` forms run under QEMU through `.cargo/config.toml`'s
+//! runners.)
 
-#[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "s390x"
+    )
+))]
 fn main() -> std::io::Result<()> {
     jit::main()
 }
 
-#[cfg(not(all(target_arch = "riscv64", target_os = "linux")))]
+#[cfg(not(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "s390x"
+    )
+)))]
 fn main() {
     println!(
-        "this example runs riscv64 machine code on Linux; this is {} {}. Run it with\n  cargo run --target riscv64gc-unknown-linux-gnu --example jit_riscv64",
+        "this example writes x86_64, aarch64, riscv64 or s390x machine code on Linux; \
+         this is {} {}. Run it with one of the --target forms in its header.",
         std::env::consts::ARCH,
         std::env::consts::OS
     );
 }
 
-#[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+/// `extern "C" fn() -> u32 { value }` as this architecture's machine code.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn return_const(value: u32) -> Vec<u8> {
+    // mov eax, imm32 (B8 + little-endian imm32); ret (C3)
+    let mut code = vec![0xb8];
+    code.extend_from_slice(&value.to_le_bytes());
+    code.push(0xc3);
+    code
+}
+
+/// `extern "C" fn() -> u32 { value }` as this architecture's machine code.
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+fn return_const(value: u32) -> Vec<u8> {
+    assert!(value < 1 << 16, "fits the immediate");
+    // movz w0, #value; ret
+    [0x5280_0000 | (value << 5), 0xd65f_03c0]
+        .iter()
+        .flat_map(|w: &u32| w.to_le_bytes())
+        .collect()
+}
+
+/// `extern "C" fn() -> u32 { value }` as this architecture's machine code.
+#[cfg(all(target_os = "linux", target_arch = "riscv64"))]
+fn return_const(value: u32) -> Vec<u8> {
+    assert!(value < 2048, "fits the immediate");
+    // addi a0, zero, value (li a0, value); jalr zero, 0(ra) (ret)
+    [0x0000_0513 | (value << 20), 0x0000_8067]
+        .iter()
+        .flat_map(|w: &u32| w.to_le_bytes())
+        .collect()
+}
+
+/// `extern "C" fn() -> u32 { value }` as this architecture's machine code.
+#[cfg(all(target_os = "linux", target_arch = "s390x"))]
+fn return_const(value: u32) -> Vec<u8> {
+    assert!(value < 1 << 15, "fits the immediate");
+    // lghi %r2, value (A7 29 imm16, big-endian); br %r14 (07 FE)
+    let v = (value as u16).to_be_bytes();
+    vec![0xa7, 0x29, v[0], v[1], 0x07, 0xfe]
+}
+
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "s390x"
+    )
+))]
 mod jit {
     use std::io;
     use std::sync::mpsc;
 
+    use super::return_const;
     use icache_coherence::{clear_cache, pipeline_flush_local, pipeline_flush_mt};
-
-    /// riscv64 machine code for `extern "C" fn() -> u32 { value }`.
-    fn return_const(value: u32) -> Vec<u8> {
-        assert!(value < 2048, "fits the immediate");
-        // addi a0, zero, value (li a0, value); jalr zero, 0(ra) (ret)
-        [0x0000_0513 | (value << 20), 0x0000_8067]
-            .iter()
-            .flat_map(|w: &u32| w.to_le_bytes())
-            .collect()
-    }
 
     /// One page of JIT code, never writable and executable at once (W^X).
     struct CodePage {
