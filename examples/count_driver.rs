@@ -242,6 +242,32 @@ mod windows {
         empty();
         local_sync();
         local_sync_x3();
+        // clear_cache of 4 KiB: this crate (`c:`), wasmtime (`W:`),
+        // clear-cache (`K:`); each a system call, no FENCE.I in user space.
+        let buf = buffer(4096) as usize;
+        // First use outside any window (this crate decides its mode once).
+        // SAFETY: 4096 mapped, readable bytes.
+        unsafe { clear_cache(buf as *const c_void, 4096) }.expect("clear_cache");
+        for op in ['c', 'W', 'K'] {
+            let name = match op {
+                'c' => "riscv-clear-4k",
+                'W' => "wasmtime-riscv-clear-4k",
+                _ => "clear-cache-riscv-clear-4k",
+            };
+            describe(name, None, &[format!("{op}:{buf:#x}:4096")]);
+            let p = buf as *const c_void;
+            start();
+            // SAFETY: 4096 mapped, readable bytes.
+            let ok = unsafe {
+                match op {
+                    'c' => clear_cache(p, 4096).is_ok(),
+                    'W' => wasmtime_internal_jit_icache_coherence::clear_cache(p, 4096).is_ok(),
+                    _ => ::clear_cache::clear_cache(p, p.byte_add(4096)),
+                }
+            };
+            end();
+            assert!(ok);
+        }
     }
 
     #[cfg(target_arch = "aarch64")]
