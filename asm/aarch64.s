@@ -445,70 +445,74 @@ listing_pipeline_flush_mt:
     cmp w8, #0x2                        // 2 = Strict?
     b.eq <+0x48>                        // yes: policy arg = Strict
     cmp w8, #0x3                        // 3 = NoSyscalls?
-    b.eq <+0x3e8>                       // yes: may_call false -> policy::fixed(LocalSync..)
-    cbz w8, <+0x3d8>                    // 0 = not chosen yet -> policy::first_use()
+    b.eq <+0x3f8>                       // yes: may_call false -> policy::fixed(LocalSync..)
+    cbz w8, <+0x3e8>                    // 0 = not chosen yet -> policy::first_use()
     mov w1, wzr                         // 1 = BestEffort: policy arg = BestEffort (0)
     b <+0x4c>                           // -> the mechanism
     mov w1, #0x1                        // policy arg = Strict (1), for the probe
     adrp x8, PAGE                       // GOT page of os::membarrier::STATE
     ldr x8, [x8, #LO12]                 // &STATE: the cached membarrier mechanism
     ldar x8, [x8]                       // load-acquire of STATE (0 = not probed yet)
-    cbz x8, <+0x400>                    // not probed yet -> probe out of line
+    cbz x8, <+0x410>                    // not probed yet -> probe out of line
     sub w8, w8, #0x1                    // State::decode: code - 1 (Ready: 0..=2)
     and w9, w8, #0xff                   // low byte of the code (high bits: errno)
     cmp w9, #0x2                        // 1 SyncCore, 2 PrivateExpedited, 3 Global?
-    b.hi <+0x43c>                       // no: State::Failed (cached error) -> false
+    b.hi <+0x44c>                       // no: State::Failed (cached error) -> false
     ubfiz x8, x8, #2, #8                // table index (code - 1) * 4 for commands()
-    adrp x27, PAGE                      // GOT page of os::membarrier::COALESCER
+    adrp x20, PAGE                      // GOT page of coalesce::fork::imp::REGISTERED
     adrp x9, PAGE                       // commands(): table of flush commands
     add x9, x9, LO12                    // [32 SYNC_CORE, 8 PRIVATE_EXPEDITED, 1 GLOBAL]
-    ldr x27, [x27, #LO12]               // x27 = &COALESCER (word +0, solo_busy +4, for +8)
+    ldr x20, [x20, #LO12]               // x20 = &REGISTERED
     adrp x10, PAGE                      // commands(): table of Option tags
     add x10, x10, LO12                  // [1, 1, 0]: does the command have a REGISTER?
-    ldr w1, [x9, x8]                    // cmd for barrier()
+    ldr w23, [x9, x8]                   // cmd = flush command for the cached mechanism
     adrp x9, PAGE                       // commands(): table of register commands
     add x9, x9, LO12                    // [64, 16, 0]: REGISTER_..._SYNC_CORE, _EXPEDITED
-    ldr w21, [x10, x8]                  // Some/None tag of register
-    ldr w20, [x9, x8]                   // register command
+    ldr w22, [x10, x8]                  // register tag (1: Some(register command))
+    ldr w21, [x9, x8]                   // register command
+    ldarb w8, [x20]                     // run_adaptive: fork::ensure_registered(): load-acquire REGISTERED
+    cbz w8, <+0x470>                    // not yet: pthread_atfork out of line
+    adrp x27, PAGE                      // GOT page of os::membarrier::COALESCER
+    ldr x27, [x27, #LO12]               // x27 = &COALESCER (word +0, solo_busy +4, coalesce_for +8)
     ldr w19, [x27, #8]                  // run_adaptive: load coalesce_for (relaxed): calls left
-    cbz w19, <+0x35c>                   // 0: no overlap seen -> run_solo
-    str w1, [sp, #28]                   // spill cmd (x1 is an argument register)
-    adrp x8, PAGE                       // GOT page of coalesce::fork::imp::REGISTERED
-    ldr x8, [x8, #LO12]                 // &REGISTERED (AtomicBool)
-    ldarb w8, [x8]                      // fork::ensure_registered: load-acquire REGISTERED
-    cbz w8, <+0x460>                    // not yet: pthread_atfork out of line
+    cbz w19, <+0x368>                   // 0: no overlap seen -> run_solo
+    ldarb w8, [x20]                     // run_inner: ensure_registered() again (both inlined)
+    cbz w8, <+0x478>                    // not yet: pthread_atfork out of line (run_inner's copy)
+    stp w23, w22, [sp, #24]             // spill cmd and the register tag across the protocol
     adrp x8, PAGE                       // GOT page of coalesce::fork::imp::GENERATION
     ldr x8, [x8, #LO12]                 // &GENERATION
     ldr w8, [x8]                        // fork::generation(), relaxed load
     ldr w24, [x27]                      // w = COALESCER.word, relaxed (a guess for the CAS)
     lsl w28, w8, #17                    // stamp = generation << 17 (STAMP_SHIFT)
-    tbnz w24, #1, <+0x138>              // IN_FLIGHT: no fast path -> entry RMW
+    tbnz w24, #1, <+0x148>              // IN_FLIGHT: no fast path -> entry RMW
     and w8, w24, #0x1ffff               // fast path: w's seq and WAITERS (idle: bit 1 clear)
-    adrp x23, PAGE                      // GOT page of COALESCER
+    adrp x22, PAGE                      // GOT page of COALESCER (the protocol's copy)
     mov w0, w24                         // CAS expected = w
     orr w8, w28, w8                     // | stamp
-    ldr x23, [x23, #LO12]               // &COALESCER.word
-    orr w22, w8, #0x2                   // started = seq + 1 (odd: in flight) | stamp | WAITERS
-    mov w1, w22                         // CAS new = started
-    mov x2, x23                         // CAS address = &word
+    ldr x22, [x22, #LO12]               // x22 = &COALESCER.word
+    orr w23, w8, #0x2                   // started = stamp | seq | WAITERS | IN_FLIGHT
+    mov w1, w23                         // CAS new value = started
+    mov x2, x22                         // CAS address = &word
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: claim the idle word (start a call)
     cmp w0, w24                         // did the CAS succeed?
-    b.ne <+0x138>                       // no: entry RMW, take a ticket
-    ldr w1, [sp, #28]                   // issue(): cmd
+    b.ne <+0x148>                       // no: entry RMW, take a ticket
+    ldp w1, w2, [sp, #24]               // barrier args: cmd, register tag
     add x0, sp, #0x20                   // result slot
-    mov w2, w21                         // register tag
-    mov w3, w20                         // register command
+    mov w3, w21                         // barrier arg: register command
     bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
     ldrb w25, [sp, #32]                 // result tag (5 = Ok)
-    stur x23, [x29, #-16]               // Flight.coalescer = &COALESCER
-    stur w22, [x29, #-8]                // Flight.started
+    stur x22, [x29, #-16]               // Flight.coalescer = &COALESCER
+    stur w23, [x29, #-8]                // Flight.started
     cmp w25, #0x5                       // Ok?
     cset w8, eq                         // Flight.succeeded = result.is_ok()
     sturb w8, [x29, #-4]                // store it
     sub x0, x29, #0x10                  // &flight
     bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    ldr w8, [x22, #8]                   // uncontended: reload coalesce_for (relaxed)
+    cmp w8, w19                         // still the count read on entry?
+    b.ne <+0x3a8>                       // re-armed meanwhile: leave it
     sub w8, w19, #0x1                   // uncontended: coalesce_for = left - 1
-    b <+0x354>                          // -> store it, return
+    b <+0x360>                          // -> store it, return
     adrp x22, PAGE                      // entry: GOT page of COALESCER
     mov w0, wzr                         // operand 0
     ldr x22, [x22, #LO12]               // x22 = &COALESCER.word
@@ -520,22 +524,21 @@ listing_pipeline_flush_mt:
     and w23, w8, #0xfffffffe            // ticket = (seq + 3) & !1
     sub w10, w10, w23                   // seq - ticket
     cmp w9, w10, uxth                   // covered(): ticket - seq not in 1..=4
-    b.hi <+0x34c>                       // covered -> Ok (never: a fresh ticket is 2 or 3 ahead)
+    b.hi <+0x358>                       // covered -> Ok (never: a fresh ticket is 2 or 3 ahead)
     lsr w8, w8, #1                      // ticket >> 1
     mov w9, #0x1                        // 1 << ...
     mov w19, #0xfffd                    // low half of 0x1fffd = SEQ_MASK | WAITERS
     mov w24, w0                         // w = the entry's value
-    stp w21, w20, [sp, #16]             // spill the register tag and command
     mov w10, wzr                        // spins = 0
+    movk w19, #0x1, lsl #16             // ... | 0x10000: w19 = 0x1fffd
     lsl w8, w9, w8                      // wait::bit(ticket) = 1 << ((ticket >> 1) & 31)
-    movk w19, #0x1, lsl #16             // w19 = 0x1fffd: clears IN_FLIGHT and the stamp
     orr w20, w28, #0x2                  // stamp | IN_FLIGHT, for started
+    stp w8, w21, [sp, #12]              // spill the wake bit and the register command
     mov w21, #0xfffb                    // -5 as u16, for covered()
-    str w8, [sp, #12]                   // spill the futex wake bit
     cmp w10, #0x64                      // spins < SPINS (100)?
-    b.cs <+0x1d8>                       // no: the copy of the loop that may sleep
-    str w10, [sp, #24]                  // spill spins
-    b <+0x294>                          // -> the copy of the loop that spins
+    b.cs <+0x1e4>                       // no: the copy of the loop that may sleep
+    str w10, [sp, #20]                  // spill spins
+    b <+0x2a0>                          // -> the copy of the loop that spins
     and w8, w24, w19                    // idle, not covered: w's seq and WAITERS
     mov w0, w24                         // CAS expected = w
     mov x2, x22                         // CAS address = &word
@@ -543,25 +546,25 @@ listing_pipeline_flush_mt:
     mov w1, w26                         // CAS new = started
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: start the next call ourselves
     cmp w0, w24                         // did it succeed?
-    b.eq <+0x3a4>                       // yes: issue the call
+    b.eq <+0x3b4>                       // yes: issue the call
     lsr w8, w0, #1                      // no: w = now; seq(w)
     mov w24, w0                         // w = now
     sub w8, w8, w23                     // seq - ticket
     cmp w21, w8, uxth                   // covered(seq, ticket)?
-    b.cs <+0x34c>                       // covered -> Ok
-    tbz w24, #1, <+0x1a4>               // sleeping copy: idle -> try to issue
+    b.cs <+0x358>                       // covered -> Ok
+    tbz w24, #1, <+0x1b0>               // sleeping copy: idle -> try to issue
     and w8, w24, #0xfffe0000            // in flight: its stamp
     cmp w8, w28                         // this process's stamp?
-    b.ne <+0x20c>                       // no: abandoned in an ancestor (fork) -> end it
-    tbnz w24, #0, <+0x308>              // WAITERS already set -> futex wait
+    b.ne <+0x218>                       // no: abandoned in an ancestor (fork) -> end it
+    tbnz w24, #0, <+0x314>              // WAITERS already set -> futex wait
     orr w1, w24, #0x1                   // CAS new = w | WAITERS
     mov w0, w24                         // CAS expected = w
     mov x2, x22                         // CAS address = &word
     orr w25, w24, #0x1                  // w | WAITERS, kept for the wait
     bl <__aarch64_cas4_acq>             // Acquire CAS: set WAITERS (ask to be woken)
     cmp w0, w24                         // did it succeed?
-    b.ne <+0x1c4>                       // no: w = now, look again
-    b <+0x304>                          // yes: w |= WAITERS, futex wait
+    b.ne <+0x1d0>                       // no: w = now, look again
+    b <+0x310>                          // yes: w |= WAITERS, futex wait
     mov w8, #0x1fffe                    // abandoned call: seq - 1 ...
     mov w0, w24                         // CAS expected = w
     mov x2, x22                         // CAS address = &word
@@ -570,8 +573,8 @@ listing_pipeline_flush_mt:
     mov w25, w1                         // keep idle
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: end the foreign call as failed
     cmp w0, w24                         // did it succeed?
-    b.ne <+0x1c4>                       // no: w = now, look again
-    tbz w24, #0, <+0x254>               // WAITERS was clear: no wake
+    b.ne <+0x1d0>                       // no: w = now, look again
+    tbz w24, #0, <+0x260>               // WAITERS was clear: no wake
     mov w0, #0x62                       // wake_all: futex syscall number (98)
     mov x1, x22                         // uaddr = &word
     mov w2, #0x8a                       // FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG (138)
@@ -581,7 +584,7 @@ listing_pipeline_flush_mt:
     mov w6, #0xffffffff                 // bits = !0: everyone
     bl <syscall@plt>                    // futex wake, via libc syscall()
     mov w0, w25                         // w = idle
-    b <+0x1c4>                          // look again
+    b <+0x1d0>                          // look again
     and w8, w24, w19                    // spinning copy: idle, not covered: seq, WAITERS
     mov w0, w24                         // CAS expected = w
     mov x2, x22                         // CAS address = &word
@@ -589,17 +592,17 @@ listing_pipeline_flush_mt:
     mov w1, w26                         // CAS new = started
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: start the next call ourselves
     cmp w0, w24                         // did it succeed?
-    b.eq <+0x3a4>                       // yes: issue the call
+    b.eq <+0x3b4>                       // yes: issue the call
     mov w25, w0                         // no: w = now
     lsr w8, w25, #1                     // seq(w)
     mov w24, w25                        // w = now
     sub w8, w8, w23                     // seq - ticket
     cmp w21, w8, uxth                   // covered(seq, ticket)?
-    b.cs <+0x34c>                       // covered -> Ok
-    tbz w24, #1, <+0x25c>               // loop head: idle -> try to issue
+    b.cs <+0x358>                       // covered -> Ok
+    tbz w24, #1, <+0x268>               // loop head: idle -> try to issue
     and w8, w24, #0xfffe0000            // in flight: its stamp
     cmp w8, w28                         // this process's stamp?
-    b.eq <+0x2f0>                       // yes: spin
+    b.eq <+0x2fc>                       // yes: spin
     mov w8, #0x1fffe                    // abandoned call: seq - 1 ...
     mov w0, w24                         // CAS expected = w
     mov x2, x22                         // CAS address = &word
@@ -608,8 +611,8 @@ listing_pipeline_flush_mt:
     mov w1, w25                         // CAS new = idle
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: end the foreign call as failed
     cmp w0, w24                         // did it succeed?
-    b.ne <+0x27c>                       // no: w = now, look again
-    tbz w24, #0, <+0x280>               // WAITERS was clear: no wake; w = idle
+    b.ne <+0x288>                       // no: w = now, look again
+    tbz w24, #0, <+0x28c>               // WAITERS was clear: no wake; w = idle
     mov w0, #0x62                       // wake_all: futex syscall number (98)
     mov x1, x22                         // uaddr = &word
     mov w2, #0x8a                       // FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG (138)
@@ -618,12 +621,12 @@ listing_pipeline_flush_mt:
     mov x5, xzr                         // uaddr2 = null
     mov w6, #0xffffffff                 // bits = !0: everyone
     bl <syscall@plt>                    // futex wake, via libc syscall()
-    b <+0x280>                          // look again with w = idle
-    ldr w8, [sp, #24]                   // spins
+    b <+0x28c>                          // look again with w = idle
+    ldr w8, [sp, #20]                   // reload spins
     add w8, w8, #0x1                    // spins += 1
-    str w8, [sp, #24]                   // store spins
+    str w8, [sp, #20]                   // store spins
     isb                                 // wait::spin(): spin_loop() hint, ISB on aarch64
-    b <+0x32c>                          // -> reload the word
+    b <+0x338>                          // -> reload the word
     mov w24, w25                        // w |= WAITERS (the CAS succeeded)
     ldr w6, [sp, #12]                   // bits = wait::bit(ticket)
     mov w0, #0x62                       // wait: futex syscall number (98)
@@ -633,28 +636,29 @@ listing_pipeline_flush_mt:
     mov x4, xzr                         // timeout = null (none)
     mov x5, xzr                         // uaddr2 = null
     bl <syscall@plt>                    // futex wait, via libc syscall(); result ignored
-    str wzr, [sp, #24]                  // spins = 0
+    str wzr, [sp, #20]                  // after a wait: spins = 0
     ldar w24, [x22]                     // w = load-acquire of COALESCER.word
-    ldr w10, [sp, #24]                  // spins
+    ldr w10, [sp, #20]                  // reload spins
     mov w25, #0x5                       // result = Ok (tag 5), if covered
     lsr w8, w24, #1                     // seq(w)
     sub w8, w8, w23                     // seq - ticket
     cmp w21, w8, uxth                   // covered(seq, ticket)?
-    b.cc <+0x194>                       // not covered: loop again
-    b <+0x350>                          // covered: Ok, coalesce_for = 4096
+    b.cc <+0x1a0>                       // not covered: loop again
+    b <+0x35c>                          // covered: Ok, coalesce_for = 4096
     mov w25, #0x5                       // covered: result = Ok (tag 5)
     mov w8, #0x1000                     // contended: coalesce_for = COALESCE_RUNS (4096)
     str w8, [x27, #8]                   // store coalesce_for (relaxed)
-    b <+0x398>                          // -> return result.is_ok()
+    b <+0x3a8>                          // -> return result.is_ok()
     ldr w8, [x27, #4]                   // left == 0: load solo_busy (relaxed)
-    cbz w8, <+0x36c>                    // nobody else inside a solo call
+    cbz w8, <+0x378>                    // nobody else inside a solo call
     mov w8, #0x1000                     // calls overlap: coalesce_for = 4096
     str w8, [x27, #8]                   // overlap seen: coalesce_for = 4096 (relaxed)
     mov w8, #0x1                        // run_solo: solo_busy = 1
     add x9, x27, #0x4                   // &solo_busy, for the Busy guard
     sub x0, x29, #0x28                  // result slot
-    mov w2, w21                         // register tag
-    mov w3, w20                         // register command (w1 = cmd already)
+    mov w1, w23                         // barrier arg: cmd
+    mov w2, w22                         // barrier arg: register tag
+    mov w3, w21                         // barrier arg: register command
     str w8, [x27, #4]                   // solo_busy = 1 (relaxed), around this caller's own call
     str x9, [sp, #32]                   // Busy(&solo_busy)
     bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
@@ -663,9 +667,9 @@ listing_pipeline_flush_mt:
     ldurb w25, [x29, #-40]              // result tag
     cmp w25, #0x5                       // 5 = Ok
     cset w0, eq                         // return result.is_ok()
-    b <+0x440>                          // -> epilogue
-    ldp w2, w3, [sp, #16]               // issue() from the loop: register tag, command
-    ldr w1, [sp, #28]                   // cmd
+    b <+0x450>                          // -> epilogue
+    ldp w1, w2, [sp, #24]               // barrier args (issuing from the wait loop): cmd, register tag
+    ldr w3, [sp, #16]                   // barrier arg: register command
     sub x0, x29, #0x28                  // result slot
     bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
     ldurb w25, [x29, #-40]              // result tag (5 = Ok)
@@ -676,32 +680,32 @@ listing_pipeline_flush_mt:
     sturb w8, [x29, #-4]                // store it
     sub x0, x29, #0x10                  // &flight
     bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
-    b <+0x350>                          // contended: coalesce_for = 4096, return
+    b <+0x35c>                          // contended: coalesce_for = 4096, return
     bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w1, w0, #0xff                   // policy arg (0 BestEffort, 1 Strict, 2 NoSyscalls)
     cmp w1, #0x2                        // NoSyscalls?
     b.ne <+0x4c>                        // no: -> the mechanism
     ldrb w8, [x19]                      // policy::fixed(LocalSyncRequired): re-read POLICY
     cmp w8, #0x2                        // Strict?
-    b.eq <+0x43c>                       // yes: Err(no facility) -> false
-    cbz w8, <+0x42c>                    // 0: policy::first_use()
+    b.eq <+0x44c>                       // yes: Err(no facility) -> false
+    cbz w8, <+0x43c>                    // 0: policy::first_use()
     mov w0, #0x1                        // return true (Ok: nothing to call)
-    b <+0x440>                          // -> epilogue
+    b <+0x450>                          // -> epilogue
     sub x0, x29, #0x28                  // cold probe: result slot (policy in w1)
     bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // STATE.get_or_try_init(probe): REGISTER membarrier
     ldurb w8, [x29, #-40]               // result tag
     cmp w8, #0x5                        // 5 = Ok(state)?
-    b.ne <+0x43c>                       // probe error (not cached) -> false
+    b.ne <+0x44c>                       // probe error (not cached) -> false
     ldur x8, [x29, #-32]                // the state code
     sub w8, w8, #0x1                    // State::decode: code - 1
     and w9, w8, #0xff                   // low byte
     cmp w9, #0x2                        // Ready (1..=3)?
     b.ls <+0x6c>                        // yes: back to commands()
-    b <+0x43c>                          // Failed -> false
+    b <+0x44c>                          // Failed -> false
     bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w8, w0, #0xff                   // policy
     cmp w8, #0x1                        // Strict?
-    b.ne <+0x3f8>                       // no: Ok
+    b.ne <+0x408>                       // no: Ok
     mov w0, wzr                         // return false (Err)
     ldp x20, x19, [sp, #176]            // restore callee-saved registers
     ldp x22, x21, [sp, #160]            // restore callee-saved registers
@@ -712,5 +716,7 @@ listing_pipeline_flush_mt:
     add sp, sp, #0xc0                   // pop the frame
     ret                                 // return
     bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // cold: pthread_atfork(child), REGISTERED = true
-    b <+0xb8>                           // back: read GENERATION
+    b <+0xa4>                           // back: load &COALESCER (run_adaptive)
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // cold: pthread_atfork(child), REGISTERED = true (run_inner's copy)
+    b <+0xbc>                           // back: read GENERATION (run_inner)
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad: a panic unwinding out of the extern "C" fn aborts

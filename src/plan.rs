@@ -4,9 +4,13 @@
 //! line, `DSB ISH`, `IC IVAU` per instruction line, `DSB ISH`, `ISB`, the
 //! skips for `CTR_EL0.IDC`/`DIC` and for lines repeated across a batch's
 //! ranges). The aarch64 backend executes it with a sink whose methods are
-//! the instructions (`arch/aarch64`), so the code the tests, the fuzz
-//! targets and the probe record (with [`Recorder`]) is the code that runs:
-//! there is no second copy of the plan to drift.
+//! the instructions (`arch/aarch64`), so the order, the skips and the
+//! ranges' lines that the tests and fuzz targets record (with [`Recorder`])
+//! are decided by the code that runs. One part differs: the recorder walks
+//! each range's lines with the default [`Sink::dc_lines`] (the `Lines`
+//! iterator), while the aarch64 sink walks them in one unrolled `asm!` loop
+//! from `Lines::parts`; that loop is checked address by address under QEMU
+//! (`.ci/qemu-counts.py`).
 
 use crate::geometry::CacheGeometry;
 use crate::range::{CodeRange, Lines};

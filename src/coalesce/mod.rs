@@ -261,6 +261,10 @@ impl Coalescer {
     /// # Errors
     /// As [`Coalescer::run`].
     pub fn run_adaptive<E>(&self, barrier: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+        // On first use, as the protocol does: a fork handler registered
+        // before any thread of this process might start a protocol call
+        // (one Acquire load once registered).
+        fork::ensure_registered();
         let left = self.coalesce_for.load(Ordering::Relaxed);
         if left == 0 {
             if self.solo_busy.load(Ordering::Relaxed) != 0 {
@@ -270,8 +274,14 @@ impl Coalescer {
             return self.run_solo(barrier);
         }
         let (result, contended) = self.run_inner(barrier);
-        let left = if contended { COALESCE_RUNS } else { left - 1 };
-        self.coalesce_for.store(left, Ordering::Relaxed);
+        if contended {
+            self.coalesce_for.store(COALESCE_RUNS, Ordering::Relaxed);
+        } else if self.coalesce_for.load(Ordering::Relaxed) == left {
+            // Spend one, unless another caller re-armed the count
+            // meanwhile. (Still a hint: a re-arm between this load and the
+            // store is lost, and the next overlap seen arms it again.)
+            self.coalesce_for.store(left - 1, Ordering::Relaxed);
+        }
         result
     }
 

@@ -164,6 +164,9 @@ pub(crate) unsafe fn clear_cache(g: &CacheGeometry, range: CodeRange) {
 macro_rules! maintain_lines {
     ($op:literal, $lines:expr) => {{
         let (first, count, step) = $lines.parts();
+        // 64-bit operands whatever `usize` is (an ILP32 target would
+        // otherwise leave the registers' upper halves undefined).
+        let (first, count, step) = (first as u64, count as u64, step as u64);
         if count != 0 {
             // No `nomem`: ordered after the stores of the new code.
             // SAFETY: the caller guarantees every line is mapped (and, for
