@@ -303,7 +303,7 @@ fn mock_barrier_every_flush_covered() {
 fn adaptive_every_flush_covered() {
     let per_thread = if cfg!(miri) { 20 } else { 2_000 };
     let (log, failed) = hammer_with(adaptive, 4, per_thread, || {
-        for _ in 0..500 {
+        for _ in 0..if cfg!(miri) { 20 } else { 500 } {
             std::hint::spin_loop();
         }
         Ok(())

@@ -195,6 +195,24 @@ proptest! {
     fn batch_lines_match_model(ranges in batch(), line in line()) {
         prop_assert_eq!(batch_lines_of(&ranges, line), naive::batch_lines(&ranges, line));
     }
+}
+
+/// The sequence properties: as [`batch_config`], but 40 cases under Miri
+/// (the batch's lines are already checked there at 200).
+fn sequence_config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 40,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        batch_config()
+    }
+}
+
+proptest! {
+    #![proptest_config(sequence_config())]
 
     /// The whole executed sequence of `clear_cache_ranges` on AArch64 (the
     /// plan the backend runs), operation by operation with its address,
