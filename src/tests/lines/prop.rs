@@ -42,14 +42,20 @@ fn lines_of(start: usize, len: usize, line: usize) -> Option<Vec<usize>> {
 /// 10,000 cases per property; a few under Miri, which is ~10^4 times slower
 /// and cannot read the regression file (no file system in isolation).
 fn config() -> ProptestConfig {
+    cases(40, 10_000)
+}
+
+/// `miri` cases under Miri (without the regression file, which it cannot
+/// read in isolation), else `native`.
+fn cases(miri: u32, native: u32) -> ProptestConfig {
     if cfg!(miri) {
         ProptestConfig {
-            cases: 40,
+            cases: miri,
             failure_persistence: None,
             ..ProptestConfig::default()
         }
     } else {
-        ProptestConfig::with_cases(10_000)
+        ProptestConfig::with_cases(native)
     }
 }
 
@@ -114,18 +120,16 @@ proptest! {
 /// `checked_ranges` and `each_line_once_in_a_row`): 100,000 cases natively,
 /// 10,000 under QEMU, a few hundred under Miri.
 fn batch_config() -> ProptestConfig {
-    if cfg!(miri) {
-        ProptestConfig {
-            cases: 200,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    } else if cfg!(target_arch = "x86_64") {
-        ProptestConfig::with_cases(100_000)
+    cases(200, native_batch_cases())
+}
+
+/// 100,000 natively; under QEMU (every other architecture here), ~30x
+/// slower, 10,000: the logic is the same on every architecture.
+fn native_batch_cases() -> u32 {
+    if cfg!(target_arch = "x86_64") {
+        100_000
     } else {
-        // Under QEMU (every other architecture here), ~30x slower: the
-        // logic is the same on every architecture.
-        ProptestConfig::with_cases(10_000)
+        10_000
     }
 }
 
@@ -200,15 +204,7 @@ proptest! {
 /// The sequence properties: as [`batch_config`], but 40 cases under Miri
 /// (the batch's lines are already checked there at 200).
 fn sequence_config() -> ProptestConfig {
-    if cfg!(miri) {
-        ProptestConfig {
-            cases: 40,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    } else {
-        batch_config()
-    }
+    cases(40, native_batch_cases())
 }
 
 proptest! {
