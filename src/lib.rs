@@ -215,6 +215,19 @@ pub unsafe fn clear_cache_with(
 /// Call it early once (or [`flush_mechanism`]) if the process will have
 /// many threads: registering costs more once threads exist.
 ///
+/// **Concurrent callers** (where it calls `membarrier`) share system calls:
+/// each returns only after a call that *started after it entered* has
+/// completed, so one call can serve several callers that arrived while
+/// another was in flight. A caller alone makes its own call, with no
+/// locked instruction added (the README's "Coalesced multi-threaded
+/// flushes").
+///
+/// **Not async-signal-safe**: do not call it from a signal handler. A
+/// handler that interrupts a thread in the middle of a shared call could
+/// wait for that call forever, and the first use registers a
+/// `pthread_atfork` handler. A child forked while another thread of the
+/// parent was inside it does not wait for that thread's call.
+///
 /// Under [`FlushPolicy::BestEffort`] a kernel without SYNC_CORE gets the
 /// best fallback, visible in [`flush_mechanism`] and the [`Report`]: for
 /// example gVisor, which refuses SYNC_CORE but accepts
