@@ -74,15 +74,21 @@ fn return_const(value: u32) -> Vec<u8> {
     code
 }
 
+/// Fixed-width little-endian instructions (aarch64, riscv64) as bytes.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "aarch64", target_arch = "riscv64")
+))]
+fn le_words(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
 /// `extern "C" fn() -> u32 { value }` as this architecture's machine code.
 #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
 fn return_const(value: u32) -> Vec<u8> {
     assert!(value < 1 << 16, "fits the immediate");
     // movz w0, #value; ret
-    [0x5280_0000 | (value << 5), 0xd65f_03c0]
-        .iter()
-        .flat_map(|w: &u32| w.to_le_bytes())
-        .collect()
+    le_words(&[0x5280_0000 | (value << 5), 0xd65f_03c0])
 }
 
 /// `extern "C" fn() -> u32 { value }` as this architecture's machine code.
@@ -90,10 +96,7 @@ fn return_const(value: u32) -> Vec<u8> {
 fn return_const(value: u32) -> Vec<u8> {
     assert!(value < 2048, "fits the immediate");
     // addi a0, zero, value (li a0, value); jalr zero, 0(ra) (ret)
-    [0x0000_0513 | (value << 20), 0x0000_8067]
-        .iter()
-        .flat_map(|w: &u32| w.to_le_bytes())
-        .collect()
+    le_words(&[0x0000_0513 | (value << 20), 0x0000_8067])
 }
 
 /// `extern "C" fn() -> u32 { value }` as this architecture's machine code.

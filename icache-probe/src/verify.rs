@@ -166,6 +166,22 @@ pub struct VerifyResult {
     pub note: Option<String>,
 }
 
+impl VerifyResult {
+    /// A variant that did not run, and why.
+    fn not_run(v: &Variant, note: String) -> VerifyResult {
+        VerifyResult {
+            variant: v.name,
+            steps: v.steps(),
+            ran: false,
+            rewrites: 0,
+            executions: 0,
+            stale: 0,
+            newer: 0,
+            note: Some(note),
+        }
+    }
+}
+
 /// Machine code for `extern "C" fn() -> u32 { v }`, for this architecture.
 fn return_const(v: u32) -> Option<Vec<u8>> {
     let words =
@@ -265,16 +281,7 @@ pub fn run(
     let not_run = |note: String| -> Vec<VerifyResult> {
         VARIANTS
             .iter()
-            .map(|v| VerifyResult {
-                variant: v.name,
-                steps: v.steps(),
-                ran: false,
-                rewrites: 0,
-                executions: 0,
-                stale: 0,
-                newer: 0,
-                note: Some(note.clone()),
-            })
+            .map(|v| VerifyResult::not_run(v, note.clone()))
             .collect()
     };
     if cfg!(target_vendor = "apple") {
@@ -317,16 +324,7 @@ pub fn run(
         .map(|v| match v.applicable() {
             Err(why) => {
                 progress.tick(rewrites);
-                VerifyResult {
-                    variant: v.name,
-                    steps: v.steps(),
-                    ran: false,
-                    rewrites: 0,
-                    executions: 0,
-                    stale: 0,
-                    newer: 0,
-                    note: Some(why.into()),
-                }
+                VerifyResult::not_run(v, why.into())
             }
             Ok(()) => {
                 progress.phase("verify");
