@@ -1,40 +1,45 @@
-//! Telling this process's in-flight calls from ones inherited across `fork`.
+//! Telling this process's coalescer state from state inherited across
+//! `fork`.
 //!
 //! `fork` copies the memory of the parent but only the calling thread. If
-//! another thread of the parent was inside a barrier call, the child's copy
-//! of the state word says "in flight" and nobody in the child will ever end
-//! that call: without help, every caller in the child would wait forever.
+//! another thread of the parent was inside a barrier call, or asleep waiting
+//! for one, the child's copy of the state word says "in flight" or counts
+//! sleepers, and nobody in the child will ever end that call or wake them.
 //!
 //! The mechanism: a process-wide *fork generation*, incremented exactly once
-//! in every child by a `pthread_atfork` child handler. The issuer stamps the
-//! generation into the state word in the same compare-and-swap that starts
-//! its call, so a waiter sees, in one atomic read, both "in flight" and who
-//! started it. A stamp that differs from this process's generation can only
-//! come from an ancestor process (within a process the generation never
-//! changes once it has more than one thread: the handler runs in the child
-//! before `fork` returns there, while the child has one thread), so that
-//! call is abandoned and the waiter ends it as a failed call, with a
-//! compare-and-swap on the exact word it read.
+//! in every child by a `pthread_atfork` child handler, registered exactly
+//! once per process (a compare-and-swap decides which thread registers; the
+//! others, and every caller until the registration has completed, make
+//! their own calls instead of using the protocol, so no protocol call can be
+//! in flight in a process whose children would not run the handler). Each
+//! [`Coalescer`](super::Coalescer) records the generation its word belongs
+//! to; the first protocol use in a child sees another generation, resets the
+//! word to idle and records the child's generation (`Coalescer::adopt`).
+//! Within a process the generation never changes once it has more than one
+//! thread: the handler runs in the child before `fork` returns there, while
+//! the child has one thread.
 //!
-//! The handler is registered on the first use in a process, before that
-//! thread can start a call, so no call can be in flight in a process whose
-//! children would not run it. Threads racing on the first use may each
-//! register it (nothing waits for another thread, so a `fork` during the
-//! registration cannot leave a child waiting for it); the handler then runs
-//! several times in a child, and counts the child once: it records the pid
-//! it ran in, which is 0 or the parent's pid (alive, so different) the first
-//! time and the child's own afterwards.
+//! The handler needs no de-duplication (it is registered once, and
+//! registrations are inherited, never repeated, by children), and the
+//! generation never wraps in practice (it counts nested forks, one per
+//! level). No process id is involved, so PID namespaces (a parent and a
+//! child that are both pid 1 of their namespaces) change nothing.
 //!
 //! Limits: a child created without running `pthread_atfork` handlers (the
 //! raw `fork`/`clone` system call; `vfork` and `posix_spawn` children only
-//! `exec` and are fine) is not protected. The stamp keeps the generation's
-//! low [`STAMP_BITS`] bits: a call abandoned `2^15` nested generations up
-//! with no caller in between would look current. If `pthread_atfork` fails
-//! (out of memory), the next use tries again; calls started meanwhile are
-//! not protected.
+//! `exec` and are fine) inherits the parent's word as it is: a waiter there
+//! then makes its own call after the deadline of `mod.rs`. If
+//! `pthread_atfork` fails (out of memory), the next protocol use tries
+//! again, and every caller makes its own call meanwhile. A fork during
+//! another thread's registration leaves the child unregistered for good
+//! (the state says "registering" and that thread is not in the child): that
+//! child's callers always make their own calls.
 
-/// How many low bits of the generation the state word keeps.
-pub(super) const STAMP_BITS: u32 = 15;
+/// The generation of the first process, and of a new coalescer.
+pub(super) const FIRST_GENERATION: u32 = 0;
+
+/// In a coalescer's generation: a caller is resetting its word.
+pub(super) const ADOPTING: u32 = 1 << 31;
 
 #[cfg(all(
     not(loom),
@@ -47,58 +52,68 @@ pub(super) const STAMP_BITS: u32 = 15;
     )
 ))]
 mod imp {
-    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
     /// This process's fork generation: the parent's + 1 in a child forked
     /// after the handler was registered, else inherited (0 at first).
-    static GENERATION: AtomicU32 = AtomicU32::new(0);
+    /// Kept below [`super::ADOPTING`].
+    static GENERATION: AtomicU32 = AtomicU32::new(super::FIRST_GENERATION);
 
-    /// The pid the child handler last ran in (0: never): deduplicates
-    /// multiple registrations.
-    static HANDLED_IN: AtomicU32 = AtomicU32::new(0);
-
-    /// Whether this process (or an ancestor, before forking it) registered
-    /// the handler. Inherited across `fork`, as are the registrations.
-    static REGISTERED: AtomicBool = AtomicBool::new(false);
+    /// The registration: [`UNREGISTERED`], [`REGISTERING`] or
+    /// [`REGISTERED`]. Inherited across `fork`, as are the registrations.
+    static STATE: AtomicU8 = AtomicU8::new(UNREGISTERED);
+    const UNREGISTERED: u8 = 0;
+    const REGISTERING: u8 = 1;
+    const REGISTERED: u8 = 2;
 
     /// The `pthread_atfork` child handler.
     extern "C" fn child() {
-        // SAFETY: getpid has no preconditions and is async-signal-safe (this
-        // runs in a just-forked child, where only such calls are allowed).
-        let pid = unsafe { libc::getpid() } as u32;
         // Relaxed: the child has one thread now; threads it creates later
-        // synchronize with this one at their creation.
-        if HANDLED_IN.swap(pid, Ordering::Relaxed) != pid {
-            GENERATION.fetch_add(1, Ordering::Relaxed);
-        }
+        // synchronize with this one at their creation. Masked below
+        // ADOPTING (2^31 nested forks do not happen; this only keeps the
+        // flag's bit out of the value).
+        let g = GENERATION.load(Ordering::Relaxed);
+        GENERATION.store((g + 1) & !super::ADOPTING, Ordering::Relaxed);
+        // The handler ran, so it is registered here (even if the parent's
+        // registering thread had not yet recorded it when it forked).
+        STATE.store(REGISTERED, Ordering::Relaxed);
     }
 
-    /// Registers the child handler once per process (see the module docs
-    /// for why racing threads may each register it).
+    /// Whether the child handler is registered in this process, registering
+    /// it if nobody has (or is doing so): `false` means "use no protocol
+    /// now".
     #[inline]
-    pub(in crate::coalesce) fn ensure_registered() {
-        // Acquire pairs with the Release below: a thread that sees `true`
-        // starts its calls after a completed registration.
-        if REGISTERED.load(Ordering::Acquire) {
-            return;
-        }
-        register();
-    }
-
-    /// One more registration, as racing threads may make.
-    #[cfg(test)]
-    pub(in crate::coalesce) fn register_for_test() {
-        register();
+    pub(in crate::coalesce) fn registered() -> bool {
+        // Acquire pairs with the Release below: a thread that sees
+        // REGISTERED starts its protocol calls after a completed
+        // registration.
+        STATE.load(Ordering::Acquire) == REGISTERED || register()
     }
 
     #[cold]
-    fn register() {
+    fn register() -> bool {
+        if STATE
+            .compare_exchange(
+                UNREGISTERED,
+                REGISTERING,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            // Registered meanwhile, or another thread is registering (it
+            // runs: nothing here waits for it).
+            return STATE.load(Ordering::Acquire) == REGISTERED;
+        }
         // SAFETY: `child` is a valid `extern "C" fn()` for the life of the
         // process (a static function); null prepare/parent handlers are
         // allowed.
-        if unsafe { libc::pthread_atfork(None, None, Some(child)) } == 0 {
-            REGISTERED.store(true, Ordering::Release);
-        }
+        let ok = unsafe { libc::pthread_atfork(None, None, Some(child)) } == 0;
+        STATE.store(
+            if ok { REGISTERED } else { UNREGISTERED },
+            Ordering::Release,
+        );
+        ok
     }
 
     /// This process's generation. Relaxed: it only changes in a child before
@@ -120,29 +135,24 @@ mod imp {
     )
 )))]
 mod imp {
-    //! No fork detection: loom models and Miri cannot fork; the remaining
-    //! targets either have no `fork` or (other Unix systems) are not
-    //! supported by this crate's flush, which is the coalescer's one user.
-    //! There, a child forked during a call would wait for it forever.
+    //! No fork detection: loom models and Miri cannot fork (the loom models
+    //! test adoption with a coalescer made to look inherited); the
+    //! remaining targets either have no `fork` or (other Unix systems) are
+    //! not supported by this crate's flush, which is the coalescer's one
+    //! user. There, a child forked during a call has waiters that make
+    //! their own calls after the deadline of `mod.rs`.
 
     /// Nothing to register.
     #[inline]
-    pub(in crate::coalesce) fn ensure_registered() {}
-
-    /// Nothing to register.
-    #[cfg(all(test, not(loom)))]
-    #[allow(dead_code)] // the fork tests are Unix-only
-    pub(in crate::coalesce) fn register_for_test() {}
+    pub(in crate::coalesce) fn registered() -> bool {
+        true
+    }
 
     /// Always the first generation.
     #[inline]
     pub(in crate::coalesce) fn generation() -> u32 {
-        0
+        super::FIRST_GENERATION
     }
 }
 
-pub(super) use imp::{ensure_registered, generation};
-
-#[cfg(all(test, not(loom)))]
-#[allow(unused_imports)] // the fork tests are Unix-only
-pub(super) use imp::register_for_test;
+pub(super) use imp::{generation, registered};

@@ -13,13 +13,16 @@
 //! [`Coalescer::run`] returns `Ok` only after a call of a barrier closure
 //! that *started after the caller entered* `run` has *completed
 //! successfully*. A caller arriving while a call is in flight therefore
-//! waits for the next one (and may be the one who issues it).
+//! waits for the next one (and may be the one who issues it), **for at most
+//! [`WAIT_BOUND_NS`]**: past that it makes its own call, outside the
+//! protocol (its own call starts after it entered, so it is covered).
 //!
 //! # The protocol
 //!
-//! One 32-bit word holds a sequence number `seq` whose low bit means "a call
-//! is in flight", a WAITERS bit, and the fork generation of the call in
-//! flight (see `fork.rs`).
+//! One 32-bit word holds a sequence number `seq` in its high [`SEQ_BITS`]
+//! bits, whose low bit means "a call is in flight", and in its low
+//! [`SLEEPER_BITS`] bits the number of callers asleep (or about to sleep) on
+//! the word.
 //!
 //! 1. Entry: the caller's first read-modify-write of the word. If it finds
 //!    the word idle (`seq` even), that read-modify-write is the
@@ -29,30 +32,55 @@
 //!    this moment will have ended (the next even number if idle, the one
 //!    after the current call's end if in flight).
 //! 2. Exactly one caller issues each call: the one whose compare-and-swap
-//!    turns an idle `seq` odd. It runs the closure and then ends the call:
-//!    `seq + 1` on success, `seq - 1` on failure (the call never happened).
+//!    turns an idle `seq` odd. It runs the closure and then ends the call
+//!    with one read-modify-write: `seq + 1` on success, `seq - 1` on failure
+//!    (the call never happened).
 //! 3. A waiter returns `Ok` once `seq` reaches its ticket; if it finds the
 //!    word idle before that, it tries to issue the next call itself;
-//!    otherwise it spins ([`SPINS`] times), then sets WAITERS and sleeps on
-//!    the word (futex) under its ticket's wake bit, and looks again when
-//!    woken.
+//!    otherwise it spins ([`SPINS`] times), then counts itself as a sleeper
+//!    (a compare-and-swap that adds one to the low bits), sleeps on the word
+//!    (futex, under its ticket's wake bit, with a deadline), uncounts itself
+//!    when it wakes, and looks again. Past its deadline it makes its own
+//!    call instead.
 //!
 //! `seq` only ever goes up by a successful end or a start, and down by a
 //! failed end right after its start, so reaching a ticket from the entry
 //! value takes a successful end of a call whose start came after the entry.
+//! An idle `seq` also gives a fresh ticket, `seq + 2`, valid for any waiter
+//! that sees it: a waiter whose ticket is further ahead (the call it waited
+//! behind failed) takes it, and needs one call, not two.
 //!
 //! # Waking
 //!
 //! A waiter sleeps only on a word in flight that does not cover it, so its
 //! ticket is the end `E` of the call in flight or `E + 2`, that of the next
-//! one (see [`covered`]). With WAITERS set, a successful end wakes every
-//! sleeper for `E`, and *one* for `E + 2`, in case nobody else starts the
+//! one (see [`covered`]). An end that finds sleepers counted wakes every
+//! sleeper for `E` and *one* for `E + 2`, in case nobody else starts the
 //! next call; the others sleep on through it (one wake per flush, not one
-//! per call), so the end keeps WAITERS in the idle word, the next start
-//! inherits it, and the next end wakes them. Only if no sleeper for `E + 2`
-//! was found is WAITERS cleared afterwards (nobody sleeps on an idle word).
-//! A failed end wakes everyone and clears WAITERS. Where the kernel has no
-//! wake bits, every wake wakes everyone (`wait.rs`).
+//! per call), still counted, so the next end wakes them. A failed end wakes
+//! everyone. Where the kernel has no wake bits, every wake wakes everyone
+//! (`wait.rs`).
+//!
+//! The count lives in the word, so "a sleeper is counted" and "the call
+//! ended" are two read-modify-writes of one location: one of them comes
+//! first in its modification order. Either the end reads the count and
+//! wakes, or the sleeper's count was added to the ended word, so the word
+//! it sleeps on is not in flight and the kernel's comparison (`futex`
+//! compares and queues atomically with respect to wakes) sends it back to
+//! look again. No bit is ever cleared by a separate step, so no stale
+//! compare-and-swap (one delayed across a wrap of `seq`) can lose a wake.
+//!
+//! # Bounded waiting
+//!
+//! A waiter depends on the issuer of the call in flight, which may be a
+//! low-priority thread, preempted, or stopped; the word names no owner, so
+//! nothing can boost it. So every waiter carries a deadline,
+//! [`WAIT_BOUND_NS`] after it first sleeps (the futex wait is given it; the
+//! polling fallbacks check a clock), and past it makes its own call of the
+//! barrier, without touching the word. It returns that call's result: its
+//! own call started after it entered, so the rule holds. A waiter thus waits
+//! at most the spins plus [`WAIT_BOUND_NS`] for others, then at most one
+//! call of its own, which is what it would have cost without coalescing.
 //!
 //! # Errors
 //!
@@ -82,31 +110,31 @@
 //!   `membarrier` itself begins with a full barrier, `smp_mb()`).
 //! - *The call happens before the return of those it serves.* The issuer
 //!   ends a call with a Release read-modify-write; a waiter decides it is
-//!   covered from an Acquire load (or failed Acquire compare-and-swap) of
-//!   the word, which reads that end or a later read-modify-write in its
-//!   release sequence.
-//! - *No lost wake.* Setting WAITERS and the ending read-modify-write are
-//!   both read-modify-writes of the same word, so one comes first in its
-//!   modification order: either the end sees the bit and wakes, or the
-//!   waiter's compare-and-swap fails (or the kernel's futex comparison
-//!   does) and it looks again. One location: no `SeqCst` needed. A sleeper
-//!   for `E + 2` left asleep is woken by the next end, which sees the
-//!   WAITERS bit kept for it (see *Waking*).
+//!   covered from an Acquire load (or Acquire read-modify-write) of the
+//!   word, which reads that end or a later read-modify-write in its release
+//!   sequence.
 //!
 //! # Fork
 //!
 //! A child forked while another thread of the parent was inside a call
-//! inherits "in flight" with no thread to end it. The issuer stamps its
-//! process's fork generation into the word when it starts a call; a waiter
-//! that finds a foreign stamp ends that call as a failed one. See `fork.rs`.
+//! inherits "in flight" (and counted sleepers) with no thread to end it.
+//! Each coalescer records the fork generation of the process its word
+//! belongs to; the first caller in a child sees a different generation,
+//! resets the word to idle, and only then lets callers use the protocol
+//! (callers meanwhile make their own calls). See `fork.rs`.
 //!
 //! # Async-signal-safety
 //!
-//! [`Coalescer::run`] is **not** async-signal-safe: a signal handler that
-//! calls it on a thread interrupted while issuing a call would wait for a
-//! call that only the interrupted code can end (a deadlock), and the first
-//! use in a process calls `pthread_atfork`, which allocates. (The futex
-//! calls themselves are async-signal-safe.)
+//! [`Coalescer::run`] is **not** async-signal-safe. A signal handler that
+//! calls it on a thread interrupted while issuing a protocol call would wait
+//! for a call that only the interrupted code can end: it makes its own call
+//! after [`WAIT_BOUND_NS`], so this costs a delay, not a deadlock, but only
+//! in protocol mode (under load): a handler that works in a quiet test can
+//! stall under load. The first use in a process calls `pthread_atfork`,
+//! which allocates. A handler that forks and lets the child return into an
+//! interrupted `run` leaves that thread with the parent's view of the word:
+//! it is bounded by the same deadline, and the next entry in the child
+//! resets the word. (The futex calls themselves are async-signal-safe.)
 
 mod atomic;
 mod fork;
@@ -120,50 +148,73 @@ mod tests;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-/// The word's WAITERS bit: a thread is (or is about to be) asleep on it.
-const WAITERS: u32 = 1;
-/// Where `seq` starts in the word.
-const SEQ_SHIFT: u32 = 1;
-/// Width of `seq`. It wraps; see [`covered`] for why that is safe.
-const SEQ_BITS: u32 = 16;
-/// The bits of `seq`.
-const SEQ_MASK: u32 = ((1 << SEQ_BITS) - 1) << SEQ_SHIFT;
-/// The low bit of `seq`: a call is in flight.
-const IN_FLIGHT: u32 = 1 << SEQ_SHIFT;
-/// Where the fork-generation stamp of the call in flight starts.
-const STAMP_SHIFT: u32 = SEQ_SHIFT + SEQ_BITS;
-
-// The stamp takes the rest of the word.
-const _: () = assert!(STAMP_SHIFT + fork::STAMP_BITS == 32);
-
-/// How many times a waiter polls the word before sleeping on it (about a
-/// microsecond of `spin_loop` hints): a barrier call takes microseconds, so
-/// this only catches calls that are about to end. Under loom, none: a poll
-/// is the same Acquire reload as the one after a wake, and skipping it
-/// halves the model's run time.
-const SPINS: u32 = if cfg!(loom) { 0 } else { 100 };
-
-/// `seq` of a word.
-#[inline]
-fn seq(word: u32) -> u16 {
-    ((word & SEQ_MASK) >> SEQ_SHIFT) as u16
-}
-
-/// A word with the given `seq`, no waiters and, if `seq` is odd, `stamp`.
-#[inline]
-fn word(seq: u16, stamp: u32) -> u32 {
-    let w = (seq as u32) << SEQ_SHIFT;
-    if w & IN_FLIGHT != 0 {
-        w | stamp
-    } else {
-        w
+/// Test-only hook points, to force interleavings on real threads
+/// (`tests.rs`): 1, after a waiter's entry; 2, after a successful end's
+/// read-modify-write, before its wakes; 3, after its wakes. Compiled out
+/// of everything but this crate's unit tests.
+#[cfg(all(test, not(loom)))]
+mod hooks {
+    std::thread_local! {
+        pub(super) static HOOK: core::cell::Cell<Option<fn(u8)>> = const { core::cell::Cell::new(None) };
     }
 }
 
-/// The stamp of `generation`, positioned in the word.
+/// Calls this thread's test hook, if any, at `point`.
+#[inline(always)]
+fn hook(_point: u8) {
+    #[cfg(all(test, not(loom)))]
+    if let Some(f) = hooks::HOOK.with(|h| h.get()) {
+        f(_point)
+    }
+}
+
+/// Width of `seq`. It wraps; see [`covered`] for why that is safe. Under
+/// loom, 3 bits (the fewest `covered` allows), so that the models wrap it
+/// within a few calls.
+const SEQ_BITS: u32 = if cfg!(loom) { 3 } else { 20 };
+/// Where `seq` starts in the word: at the top, so that adding to it wraps
+/// it without touching the sleeper count.
+const SEQ_SHIFT: u32 = 32 - SEQ_BITS;
+/// The largest `seq`; arithmetic on `seq` is modulo `SEQ_MAX + 1`.
+const SEQ_MAX: u32 = (1 << SEQ_BITS) - 1;
+/// One step of `seq`, in the word.
+const ONE_SEQ: u32 = 1 << SEQ_SHIFT;
+/// The low bit of `seq`, in the word: a call is in flight.
+const IN_FLIGHT: u32 = ONE_SEQ;
+/// Width of the sleeper count.
+const SLEEPER_BITS: u32 = 12;
+/// The sleeper count's bits; also the most sleepers counted at once (a
+/// caller that would be one more makes its own call instead).
+const SLEEPERS: u32 = (1 << SLEEPER_BITS) - 1;
+
+// seq and the count do not overlap.
+const _: () = assert!(SEQ_SHIFT >= SLEEPER_BITS);
+
+/// How many times a waiter polls the word before sleeping on it (about a
+/// microsecond of `spin_loop` hints): a barrier call takes microseconds, so
+/// this only catches calls that are about to end. Under loom, one (the
+/// path is explored; more polls only multiply the interleavings).
+const SPINS: u32 = if cfg!(loom) { 1 } else { 100 };
+
+/// The longest a waiter sleeps waiting for other threads' calls before it
+/// makes its own: 1 ms. An uncontended `membarrier` takes 0.2-1 µs and
+/// concurrent ones serialise in the kernel (about 7 µs for two on the
+/// machine measured in the README), so a waiter served normally wakes well
+/// within it; a scheduler time slice (what a preempted issuer may lose) is
+/// a few milliseconds, so a waiter behind a descheduled, stopped or starved
+/// issuer pays at most this, then its own call.
+pub(crate) const WAIT_BOUND_NS: u64 = 1_000_000;
+
+/// `seq` of a word.
 #[inline]
-fn stamp(generation: u32) -> u32 {
-    generation << STAMP_SHIFT
+fn seq(word: u32) -> u32 {
+    word >> SEQ_SHIFT
+}
+
+/// The sleepers counted in a word.
+#[inline]
+fn sleepers(word: u32) -> u32 {
+    word & SLEEPERS
 }
 
 /// The ticket of a caller whose entry read `seq`: the value `seq` has when
@@ -171,26 +222,33 @@ fn stamp(generation: u32) -> u32 {
 /// `seq`, the next call ends at `seq + 2`; from an odd one, the call in
 /// flight ends at `seq + 1` and the next one at `seq + 3`.
 #[inline]
-fn ticket(seq: u16) -> u16 {
-    seq.wrapping_add(3) & !1
+fn ticket(seq: u32) -> u32 {
+    (seq.wrapping_add(3) & !1) & SEQ_MAX
+}
+
+/// How far `ticket` is ahead of `seq`, modulo `2^SEQ_BITS`.
+#[inline]
+fn ahead(seq: u32, ticket: u32) -> u32 {
+    ticket.wrapping_sub(seq) & SEQ_MAX
 }
 
 /// Whether `seq` has reached `ticket`.
 ///
 /// `seq` wraps, so this looks at how far the ticket is ahead of `seq`,
-/// modulo `2^16`. While a caller waits, the true `seq` is never below its
-/// entry value minus one (a failed end follows its own start), and its
+/// modulo `2^SEQ_BITS`. While a caller waits, the true `seq` is never below
+/// its entry value minus one (a failed end follows its own start), and its
 /// ticket is at most three above its entry value, so a ticket that has not
 /// been reached is 1 to 4 ahead. Anything else means reached, however many
-/// times `seq` wrapped meanwhile (a caller preempted for `2^15` calls): the
-/// answer "covered" is always right. The converse can err only if `seq`
-/// passed the ticket by a multiple of `2^16` minus 1 to 4; then the caller
-/// waits for, or issues, at most two more calls, whose ends wake it: a
-/// sleeper's ticket is always the end of the call in flight or of the next
-/// one, which is what the targeted wakes of `wait.rs` rely on.
+/// times `seq` wrapped meanwhile (a caller preempted for `2^(SEQ_BITS-1)`
+/// calls): the answer "covered" is always right. The converse can err only
+/// if `seq` passed the ticket by a multiple of `2^SEQ_BITS` minus 1 to 4;
+/// then the caller waits for, or issues, at most two more calls, whose ends
+/// wake it (a sleeper's ticket is always the end of the call in flight or of
+/// the next one, which is what the targeted wakes of `wait.rs` rely on),
+/// and never longer than its deadline.
 #[inline]
-fn covered(seq: u16, ticket: u16) -> bool {
-    !(1..=4).contains(&ticket.wrapping_sub(seq))
+fn covered(seq: u32, ticket: u32) -> bool {
+    !(1..=4).contains(&ahead(seq, ticket))
 }
 
 /// Coalesces concurrent calls of a barrier: the protocol is described in
@@ -199,14 +257,27 @@ fn covered(seq: u16, ticket: u16) -> bool {
 /// Not part of the crate's API (reachable only through the hidden
 /// `__private` module, for the benchmarks).
 pub struct Coalescer {
-    /// `stamp | seq | WAITERS`: see the module docs.
+    /// `seq << SEQ_SHIFT | sleepers`: see the module docs.
     word: AtomicU32,
+    /// The fork generation of the process `word` belongs to; with
+    /// [`fork::ADOPTING`] while a caller resets it in a child (`fork.rs`).
+    generation: AtomicU32,
     /// [`Coalescer::run_adaptive`]: nonzero while a caller is inside a call
     /// it made on its own (a hint: Relaxed, races only blur it).
     solo_busy: AtomicU32,
     /// [`Coalescer::run_adaptive`]: how many more calls go through the
     /// protocol; 0: each caller makes its own call (a hint).
     coalesce_for: AtomicU32,
+    /// How long a waiter sleeps before its own call: [`WAIT_BOUND_NS`]
+    /// (tests that hold a call on purpose make it longer).
+    wait_bound_ns: u64,
+    /// The model's futex behaviour (loom only: see `wait.rs`).
+    #[cfg(loom)]
+    pub(super) model: wait::Model,
+    /// Protocol calls in progress (loom only): the model asserts it never
+    /// exceeds one.
+    #[cfg(loom)]
+    issuing: AtomicU32,
 }
 
 /// How many flushes [`Coalescer::run_adaptive`] keeps coalescing after it
@@ -219,9 +290,20 @@ impl Coalescer {
     pub const fn new() -> Self {
         Coalescer {
             word: AtomicU32::new(0),
+            generation: AtomicU32::new(fork::FIRST_GENERATION),
             solo_busy: AtomicU32::new(0),
             coalesce_for: AtomicU32::new(0),
+            wait_bound_ns: WAIT_BOUND_NS,
         }
+    }
+
+    /// An idle coalescer whose waiters sleep up to `ns` before their own
+    /// call (tests that hold a call in flight on purpose).
+    #[cfg(test)]
+    pub(super) const fn with_wait_bound(ns: u64) -> Self {
+        let mut c = Coalescer::new();
+        c.wait_bound_ns = ns;
+        c
     }
 
     /// An idle coalescer: nothing in flight, nobody waiting (loom's atomics
@@ -230,8 +312,12 @@ impl Coalescer {
     pub fn new() -> Self {
         Coalescer {
             word: AtomicU32::new(0),
+            generation: AtomicU32::new(fork::FIRST_GENERATION),
             solo_busy: AtomicU32::new(0),
             coalesce_for: AtomicU32::new(0),
+            wait_bound_ns: WAIT_BOUND_NS,
+            model: wait::Model::default(),
+            issuing: AtomicU32::new(0),
         }
     }
 
@@ -261,10 +347,6 @@ impl Coalescer {
     /// # Errors
     /// As [`Coalescer::run`].
     pub fn run_adaptive<E>(&self, barrier: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
-        // On first use, as the protocol does: a fork handler registered
-        // before any thread of this process might start a protocol call
-        // (one Acquire load once registered).
-        fork::ensure_registered();
         let left = self.coalesce_for.load(Ordering::Relaxed);
         if left == 0 {
             if self.solo_busy.load(Ordering::Relaxed) != 0 {
@@ -303,18 +385,20 @@ impl Coalescer {
     /// entered has completed successfully: either this caller's own call of
     /// `barrier`, or another caller's.
     ///
-    /// `barrier` is called at most once, on the calling thread, and only if
-    /// this caller issues the call; it must not call `run` on the same
-    /// coalescer (that would wait for itself).
+    /// `barrier` is called at most once, on the calling thread: if this
+    /// caller issues a protocol call, or makes its own call because it
+    /// waited [`WAIT_BOUND_NS`] (or could not use the protocol: a child
+    /// process being set up, the fork handler not registered, too many
+    /// sleepers). It must not call `run` on the same coalescer.
     ///
     /// Uncontended (nothing in flight), this is one load, one
-    /// compare-and-swap, the call and one more compare-and-swap (and two
-    /// loads of process-wide flags, see `fork.rs`); no system call besides
+    /// compare-and-swap, the call and one more read-modify-write (and two
+    /// loads of process-wide values, see `fork.rs`); no system call besides
     /// the barrier's own unless a thread is asleep waiting.
     ///
     /// # Errors
-    /// The error of `barrier` if this caller issued the call and it failed.
-    /// A caller whose call was to be issued by another caller whose barrier
+    /// The error of `barrier` if this caller called it and it failed. A
+    /// caller whose call was to be issued by another caller whose barrier
     /// fails is not covered by it: it retries, issuing a call itself if
     /// need be, so it returns `Ok` only after a successful covering call,
     /// or its own call's error.
@@ -324,27 +408,70 @@ impl Coalescer {
         self.run_inner(barrier).0
     }
 
+    /// Whether this process may use the protocol on this coalescer: the
+    /// fork handler is registered and the word belongs to this process
+    /// (adopting it if this is the first use in a forked child).
+    #[inline]
+    fn usable(&self) -> bool {
+        if !fork::registered() {
+            return false;
+        }
+        let now = fork::generation();
+        // Acquire: pairs with the Release that ends an adoption, so the
+        // reset word is what this thread's first access reads.
+        let mine = self.generation.load(Ordering::Acquire);
+        mine == now || self.adopt(mine, now)
+    }
+
+    /// The first use of this coalescer in a forked child (generation `now`;
+    /// the word belongs to generation `mine`): reset the word, which may say
+    /// "in flight" or count sleepers of the parent that no thread here will
+    /// end or wake. Returns whether the protocol may be used now (`false`
+    /// while another thread is resetting it: no waiting for it).
+    #[cold]
+    fn adopt(&self, mine: u32, now: u32) -> bool {
+        if mine & fork::ADOPTING != 0 {
+            return false;
+        }
+        if self
+            .generation
+            .compare_exchange(
+                mine,
+                now | fork::ADOPTING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        // Nobody in this process uses the word before the store below
+        // publishes it (they all check the generation first), so a plain
+        // store suffices; the Release store below publishes it.
+        self.word.store(0, Ordering::Relaxed);
+        self.generation.store(now, Ordering::Release);
+        true
+    }
+
     /// [`Coalescer::run`], and whether this caller found a call in flight
     /// (took the slow path).
     fn run_inner<E>(&self, barrier: impl FnOnce() -> Result<(), E>) -> (Result<(), E>, bool) {
-        // Before this thread can start a call: a child forked from here on
-        // must be able to tell that call is not its own.
-        fork::ensure_registered();
-        let stamp = stamp(fork::generation());
+        if !self.usable() {
+            return (barrier(), false);
+        }
 
         // Fast path: nothing in flight, so the entry can be the start.
         // Relaxed: only a guess for the compare-and-swap, which orders.
         let mut w = self.word.load(Ordering::Relaxed);
         if w & IN_FLIGHT == 0 {
-            let started = word(seq(w).wrapping_add(1), stamp) | (w & WAITERS);
             // AcqRel on success: Release publishes this caller's writes,
             // Acquire receives those of everyone served (module docs).
             if self
                 .word
-                .compare_exchange(w, started, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(w, w + ONE_SEQ, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
-                return (self.issue(started, barrier), false);
+                return (self.issue(seq(w + ONE_SEQ), barrier), false);
             }
         }
 
@@ -352,8 +479,10 @@ impl Coalescer {
         // (module docs). Its read need not acquire: a fresh ticket is never
         // covered by the value it was taken from.
         w = self.word.fetch_add(0, Ordering::Release);
-        let ticket = ticket(seq(w));
+        hook(1);
+        let mut ticket = ticket(seq(w));
         let mut spins = 0;
+        let mut deadline = wait::Deadline::new(self.wait_bound_ns);
         loop {
             // Every `w` examined below was read with Acquire, except the
             // entry's, for which this is false.
@@ -361,73 +490,74 @@ impl Coalescer {
                 return (Ok(()), true);
             }
             if w & IN_FLIGHT == 0 {
-                // Idle and not covered: issue the next call.
-                let started = word(seq(w).wrapping_add(1), stamp) | (w & WAITERS);
-                match self
-                    .word
-                    .compare_exchange(w, started, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => return (self.issue(started, barrier), true),
+                // Idle and not covered. The next call is as good as any
+                // (it starts after now): two ahead means the call this
+                // caller waited behind failed, and one call is enough.
+                if ahead(seq(w), ticket) == 4 {
+                    ticket = (ticket.wrapping_sub(2)) & SEQ_MAX;
+                }
+                // Issue the next call.
+                match self.word.compare_exchange(
+                    w,
+                    w + ONE_SEQ,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return (self.issue(seq(w + ONE_SEQ), barrier), true),
                     Err(now) => w = now,
                 }
                 continue;
             }
-            if w & !(SEQ_MASK | WAITERS) != stamp {
-                // In flight, started in an ancestor process: abandoned.
-                // End it as a failed call (the exact word we read, so never
-                // a call of this process: those carry this stamp).
-                let idle = word(seq(w).wrapping_sub(1), 0);
-                match self
-                    .word
-                    .compare_exchange(w, idle, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => {
-                        if w & WAITERS != 0 {
-                            wait::wake_all(&self.word);
-                        }
-                        w = idle;
-                    }
-                    Err(now) => w = now,
-                }
-                continue;
-            }
-            // (SPINS is 0 under loom.)
-            #[cfg_attr(loom, allow(clippy::absurd_extreme_comparisons))]
+            // (SPINS is 1 under loom.)
             if spins < SPINS {
                 spins += 1;
                 wait::spin();
                 w = self.word.load(Ordering::Acquire);
                 continue;
             }
-            if w & WAITERS == 0 {
-                // Tell the issuer to wake us. Acquire: on failure the value
-                // read is examined above (on success nothing needs ordering).
-                match self.word.compare_exchange(
-                    w,
-                    w | WAITERS,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => w |= WAITERS,
-                    Err(now) => {
-                        w = now;
-                        continue;
+            if deadline.passed() || sleepers(w) == SLEEPERS {
+                // Waited long enough for others (or no room to count this
+                // caller): its own call, outside the protocol, covers it.
+                return (barrier(), true);
+            }
+            // Count this caller as a sleeper, then sleep on the word it
+            // counted itself in. Acquire: on failure the value read is
+            // examined above.
+            match self
+                .word
+                .compare_exchange(w, w + 1, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    let woke = wait::wait(self, w + 1, wait::bit(ticket), &mut deadline);
+                    // Uncount; Acquire: the value read is examined above.
+                    w = self.word.fetch_sub(1, Ordering::Acquire) - 1;
+                    spins = 0;
+                    if !woke {
+                        // The deadline passed while asleep.
+                        if covered(seq(w), ticket) {
+                            return (Ok(()), true);
+                        }
+                        return (barrier(), true);
                     }
                 }
+                Err(now) => w = now,
             }
-            wait::wait(&self.word, w, wait::bit(ticket));
-            spins = 0;
-            w = self.word.load(Ordering::Acquire);
         }
     }
 
-    /// Runs `barrier` as the issuer of the call that `started` (the word
-    /// this thread's compare-and-swap installed) began, then ends it.
+    /// Runs `barrier` as the issuer of the call that made `seq` odd `s`
+    /// (this thread's compare-and-swap), then ends it.
     #[inline]
-    fn issue<E>(&self, started: u32, barrier: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+    fn issue<E>(&self, s: u32, barrier: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+        #[cfg(loom)]
+        assert_eq!(
+            self.issuing.fetch_add(1, Ordering::Relaxed),
+            0,
+            "two protocol calls in progress at once"
+        );
         let mut flight = Flight {
             coalescer: self,
-            started,
+            seq: s,
             succeeded: false,
         };
         let result = barrier();
@@ -449,61 +579,39 @@ impl Default for Coalescer {
 struct Flight<'a> {
     /// Whose call.
     coalescer: &'a Coalescer,
-    /// The word that started it, without WAITERS.
-    started: u32,
+    /// The (odd) `seq` that started it.
+    seq: u32,
     /// Whether the barrier returned `Ok`.
     succeeded: bool,
 }
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        let word_ = &self.coalescer.word;
-        let s = seq(self.started);
-        // While a call is in flight nobody else changes `seq` or the stamp
-        // (starts need an idle word; abandonment needs a foreign stamp): the
-        // word is `started`, possibly with WAITERS. Release: the call
-        // happens before every waiter that sees its end.
+        let c = self.coalescer;
+        #[cfg(loom)]
+        c.issuing.fetch_sub(1, Ordering::Relaxed);
+        // While a call is in flight nobody else changes `seq` (starts need
+        // an idle word), only the sleeper count. Release: the call happens
+        // before every waiter that sees its end. (`seq` is at the top of the
+        // word: adding or subtracting wraps it and leaves the count.)
         if self.succeeded {
-            let end = s.wrapping_add(1);
-            // Keep WAITERS: the callers that arrived during this call sleep
-            // on until the next one ends (the next issuer inherits the bit).
-            let idle = word(end, 0);
-            let before = match word_.compare_exchange(
-                self.started,
-                idle | (self.started & WAITERS),
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(before) => before,
-                // A waiter set WAITERS, and nobody clears it in flight.
-                Err(_) => word_.swap(idle | WAITERS, Ordering::Release),
-            };
-            debug_assert_eq!(before & !WAITERS, self.started & !WAITERS);
-            if before & WAITERS != 0 {
+            let before = c.word.fetch_add(ONE_SEQ, Ordering::Release);
+            debug_assert_eq!(seq(before), self.seq, "one issuer at a time");
+            hook(2);
+            if sleepers(before) != 0 {
                 // Wake those this call covers, and one of those who need
                 // the next call, in case nobody else starts it.
-                let next_may_sleep =
-                    wait::wake_ended(word_, wait::bit(end), wait::bit(end.wrapping_add(2)));
-                if !next_may_sleep {
-                    // Nobody sleeps now (nobody sleeps on an idle word): no
-                    // wake needed after the next call. Relaxed: no data is
-                    // published; if the word changed meanwhile, the next
-                    // issuer clears it instead.
-                    let _ = word_.compare_exchange(
-                        idle | WAITERS,
-                        idle,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                }
+                let end = (self.seq + 1) & SEQ_MAX;
+                wait::wake_ended(c, wait::bit(end), wait::bit((end + 2) & SEQ_MAX));
             }
+            hook(3);
         } else {
             // The call never happened: seq goes back, and every sleeper
             // looks again (those it would have covered now need another).
-            let before = word_.swap(word(s.wrapping_sub(1), 0), Ordering::Release);
-            debug_assert_eq!(before & !WAITERS, self.started & !WAITERS);
-            if before & WAITERS != 0 {
-                wait::wake_all(word_);
+            let before = c.word.fetch_sub(ONE_SEQ, Ordering::Release);
+            debug_assert_eq!(seq(before), self.seq, "one issuer at a time");
+            if sleepers(before) != 0 {
+                wait::wake_all(c);
             }
         }
     }

@@ -21,6 +21,11 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 // ---------------------------------------------------------------------------
 // The arithmetic.
 
+/// `seq`, as a word with no sleepers.
+fn at(seq: u32) -> u32 {
+    seq << SEQ_SHIFT
+}
+
 #[test]
 fn tickets_name_the_end_of_the_first_call_that_starts_later() {
     // Idle at 4: the next call is 4 -> 5 -> 6.
@@ -28,8 +33,8 @@ fn tickets_name_the_end_of_the_first_call_that_starts_later() {
     // In flight at 5: it ends at 6, the next one runs 6 -> 7 -> 8.
     assert_eq!(ticket(5), 8);
     // Across the wrap.
-    assert_eq!(ticket(u16::MAX - 1), 0); // idle at 65534: next ends at 0
-    assert_eq!(ticket(u16::MAX), 2); // in flight at 65535: ends at 0, next at 2
+    assert_eq!(ticket(SEQ_MAX - 1), 0); // idle at the top: next ends at 0
+    assert_eq!(ticket(SEQ_MAX), 2); // in flight at the top: ends at 0, next at 2
 }
 
 #[test]
@@ -38,8 +43,8 @@ fn covered_compares_across_the_wrap() {
     assert!(covered(7, 6));
     assert!(!covered(5, 6));
     assert!(!covered(3, 6), "a failed call may take seq one below entry");
-    assert!(covered(1, u16::MAX - 1));
-    assert!(!covered(u16::MAX - 2, 0));
+    assert!(covered(1, SEQ_MAX - 1));
+    assert!(!covered(SEQ_MAX - 2, 0));
 }
 
 /// For entries anywhere in the range and every later `seq` a waiter can
@@ -49,55 +54,67 @@ fn covered_compares_across_the_wrap() {
 /// wake bits `wait.rs` targets), also when `seq` wrapped meanwhile.
 #[test]
 fn covered_is_right_however_far_seq_went() {
+    let wrap = 1u64 << SEQ_BITS;
+    let half = wrap / 2;
     for entry in [
-        0u32, 1, 2, 3, 0x7ffe, 0x7fff, 0x8000, 0xfffc, 0xfffd, 0xfffe, 0xffff,
+        0u64,
+        1,
+        2,
+        3,
+        half - 2,
+        half - 1,
+        half,
+        wrap - 4,
+        wrap - 3,
+        wrap - 2,
+        wrap - 1,
     ] {
-        let t = ticket(entry as u16);
+        let t = ticket(entry as u32);
         let true_ticket = (entry + 3) & !1; // unwrapped
-        let all = entry - entry.min(1)..entry + (1 << 17) + 8;
+        let all = entry - entry.min(1)..entry + 2 * wrap + 8;
         // Under Miri (slow), the start and the first wrap only.
         let windows = [
             entry - entry.min(1)..entry + 64,
-            entry + (1 << 16) - 64..entry + (1 << 16) + 64,
+            entry + wrap - 64..entry + wrap + 64,
         ];
-        let nows: Vec<u32> = if cfg!(miri) {
+        let nows: Vec<u64> = if cfg!(miri) {
             windows.into_iter().flatten().collect()
         } else {
             all.collect()
         };
         for now in nows {
+            let s = (now % wrap) as u32;
             let reached = now >= true_ticket;
-            let c = covered(now as u16, t);
+            let c = covered(s, t);
             assert!(!c || reached, "entry {entry} now {now}: covered too early");
             if !c {
-                let ahead = t.wrapping_sub(now as u16);
-                assert!((1..=4).contains(&ahead));
+                assert!((1..=4).contains(&ahead(s, t)));
                 if now % 2 == 1 {
-                    let end = (now + 1) as u16;
+                    let end = (s + 1) & SEQ_MAX;
                     assert!(
-                        t == end || t == end.wrapping_add(2),
+                        t == end || t == (end + 2) & SEQ_MAX,
                         "entry {entry} now {now}"
                     );
                 }
                 // Only a wrap can hide a reached ticket.
-                assert!(!reached || now - true_ticket >= (1 << 16) - 4);
+                assert!(!reached || now - true_ticket >= wrap - 4);
             }
         }
     }
 }
 
+/// `seq` sits above the sleeper count: ends wrap it at the top of the word
+/// and leave the count as it is; counting sleepers leaves `seq`.
 #[test]
-fn words_keep_stamp_only_in_flight() {
-    let s = stamp(5);
-    assert_eq!(word(4, s), 4 << SEQ_SHIFT);
-    assert_eq!(word(5, s), 5 << SEQ_SHIFT | s);
-    assert_eq!(seq(word(5, s) | WAITERS), 5);
-    assert_eq!(word(5, s) & !(SEQ_MASK | WAITERS), s);
-    assert_eq!(
-        stamp(1 << fork::STAMP_BITS),
-        0,
-        "the generation wraps in its bits"
-    );
+fn seq_and_sleepers_share_the_word_without_interfering() {
+    let top_in_flight = at(SEQ_MAX) | 5;
+    assert_eq!(seq(top_in_flight), SEQ_MAX);
+    assert_eq!(sleepers(top_in_flight), 5);
+    let ended = top_in_flight.wrapping_add(ONE_SEQ);
+    assert_eq!((seq(ended), sleepers(ended)), (0, 5), "wrapped, count kept");
+    let failed = top_in_flight - ONE_SEQ;
+    assert_eq!((seq(failed), sleepers(failed)), (SEQ_MAX - 1, 5));
+    assert_eq!(seq(at(7) + SLEEPERS), 7, "a full count stays out of seq");
 }
 
 // ---------------------------------------------------------------------------
@@ -106,19 +123,17 @@ fn words_keep_stamp_only_in_flight() {
 #[test]
 fn uncontended_calls_once_and_advances_by_one_call() {
     let c = Coalescer::new();
-    for i in 1..=5u16 {
+    for i in 1..=5u32 {
         let mut calls = 0;
         c.run(|| {
             calls += 1;
-            // In flight, stamped with this process's generation.
-            let w = c.word.load(SeqCst);
-            assert_eq!(seq(w), 2 * i - 1);
-            assert_eq!(w & !(SEQ_MASK | WAITERS), stamp(fork::generation()));
+            // In flight.
+            assert_eq!(c.word.load(SeqCst), at(2 * i - 1));
             Ok::<(), ()>(())
         })
         .unwrap();
         assert_eq!(calls, 1);
-        assert_eq!(c.word.load(SeqCst), word(2 * i, 0), "idle, no waiters");
+        assert_eq!(c.word.load(SeqCst), at(2 * i), "idle, no sleepers");
     }
 }
 
@@ -127,11 +142,7 @@ fn a_failed_call_returns_its_error_and_counts_for_nobody() {
     let c = Coalescer::new();
     c.run(|| Ok::<(), i32>(())).unwrap();
     assert_eq!(c.run(|| Err(7)), Err(7));
-    assert_eq!(
-        c.word.load(SeqCst),
-        word(2, 0),
-        "seq back to before the call"
-    );
+    assert_eq!(c.word.load(SeqCst), at(2), "seq back to before the call");
     let mut called = false;
     c.run(|| {
         called = true;
@@ -139,7 +150,7 @@ fn a_failed_call_returns_its_error_and_counts_for_nobody() {
     })
     .unwrap();
     assert!(called);
-    assert_eq!(c.word.load(SeqCst), word(4, 0));
+    assert_eq!(c.word.load(SeqCst), at(4));
 }
 
 #[test]
@@ -149,29 +160,42 @@ fn a_panicking_barrier_ends_its_call_as_failed() {
         c.run(|| -> Result<(), ()> { panic!("barrier panics") })
     }));
     assert!(r.is_err());
-    assert_eq!(c.word.load(SeqCst), word(0, 0), "not left in flight");
+    assert_eq!(c.word.load(SeqCst), at(0), "not left in flight");
     c.run(|| Ok::<(), ()>(())).unwrap();
-    assert_eq!(c.word.load(SeqCst), word(2, 0));
+    assert_eq!(c.word.load(SeqCst), at(2));
 }
 
+/// What a forked child sees (the fork itself is tested below): a word in
+/// flight with sleepers counted, from another generation. The first caller
+/// resets it instead of waiting, then issues a call.
 #[test]
-fn an_abandoned_call_is_ended_as_failed_by_the_next_caller() {
-    // What a forked child sees (the fork itself is tested below): in
-    // flight, with a stamp that is not this process's, and WAITERS set by
-    // the parent's waiters.
-    let foreign = stamp(fork::generation().wrapping_add(1));
+fn a_word_from_another_generation_is_reset_before_use() {
     let c = Coalescer::new();
-    c.word.store(word(9, foreign) | WAITERS, SeqCst);
+    c.word.store(at(9) | 3, SeqCst);
+    c.generation
+        .store(fork::generation().wrapping_add(7), SeqCst);
     let mut called = false;
     c.run(|| {
         called = true;
-        // Reverted to 8, then started by this caller.
-        assert_eq!(seq(c.word.load(SeqCst)), 9);
+        assert_eq!(c.word.load(SeqCst), at(1), "reset to idle, then started");
         Ok::<(), ()>(())
     })
     .unwrap();
     assert!(called);
-    assert_eq!(c.word.load(SeqCst), word(10, 0));
+    assert_eq!(c.word.load(SeqCst), at(2));
+    assert_eq!(c.generation.load(SeqCst), fork::generation());
+    // While another thread resets it, callers make their own calls and
+    // leave the word alone.
+    c.generation
+        .store(fork::generation().wrapping_add(1) | fork::ADOPTING, SeqCst);
+    let mut called = false;
+    c.run(|| {
+        called = true;
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    assert!(called);
+    assert_eq!(c.word.load(SeqCst), at(2), "the word untouched");
 }
 
 // ---------------------------------------------------------------------------
@@ -274,9 +298,9 @@ fn hammer_with(
         }
     });
     assert_eq!(
-        c.word.load(SeqCst) & (IN_FLIGHT | WAITERS),
+        c.word.load(SeqCst) & (IN_FLIGHT | SLEEPERS),
         0,
-        "idle at the end"
+        "idle, nobody counted asleep, at the end"
     );
     (log, failed.into_inner())
 }
@@ -533,6 +557,10 @@ fn eventually(mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
+/// The wait bound of the tests that hold a call in flight on purpose (their
+/// waiters must sleep through it, not make their own calls): 60 s.
+const HELD: u64 = 60_000_000_000;
+
 /// Sets the flag when dropped, so that a failing assertion still releases
 /// a thread blocked on it (else the scope would wait for it forever).
 struct ReleaseOnDrop<'a>(&'a AtomicBool);
@@ -559,7 +587,7 @@ fn blocking_call(inside: &AtomicBool, release: &AtomicBool) -> Result<(), ()> {
 #[test]
 #[cfg_attr(miri, ignore = "reads /proc")]
 fn callers_arriving_during_a_call_share_the_next_one() {
-    let c = Coalescer::new();
+    let c = Coalescer::with_wait_bound(HELD);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     let calls = StdAtomicU32::new(0);
     let tids: Vec<_> = (0..3).map(|_| AtomicUsize::new(0)).collect();
@@ -594,7 +622,7 @@ fn callers_arriving_during_a_call_share_the_next_one() {
             "the late callers never went to sleep"
         );
         assert_eq!(calls.load(SeqCst), 1, "nobody served by the call in flight");
-        assert_ne!(c.word.load(SeqCst) & WAITERS, 0);
+        assert_eq!(sleepers(c.word.load(SeqCst)), 3, "three counted asleep");
         release.store(true, SeqCst);
         assert_eq!(first.join().unwrap(), Ok(()));
         for t in late {
@@ -614,7 +642,7 @@ fn callers_arriving_during_a_call_share_the_next_one() {
 #[test]
 #[cfg_attr(miri, ignore = "reads /proc")]
 fn waiters_of_a_failed_call_issue_another() {
-    let c = Coalescer::new();
+    let c = Coalescer::with_wait_bound(HELD);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     let calls = StdAtomicU32::new(0);
     let tid = AtomicUsize::new(0);
@@ -672,12 +700,13 @@ fn wait_child(pid: libc::pid_t) -> Option<libc::c_int> {
 
 /// A thread of this process is inside the barrier when the main thread
 /// forks. The child inherits "in flight" but not that thread; its own
-/// `run` must end the inherited call and issue its own, not wait forever.
+/// `run` must reset the inherited word and issue its own call, without
+/// waiting for the deadline.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot fork")]
 fn child_forked_during_a_call_does_not_wait_for_it() {
-    let c = Coalescer::new();
+    let c = Coalescer::with_wait_bound(HELD);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     thread::scope(|s| {
         let _release = ReleaseOnDrop(&release);
@@ -694,7 +723,10 @@ fn child_forked_during_a_call_does_not_wait_for_it() {
                 called = true;
                 Ok::<(), ()>(())
             });
-            let idle = c.word.load(SeqCst) & (IN_FLIGHT | WAITERS) == 0;
+            // Idle again: it reset the word (a caller that had waited out
+            // its deadline would have made its own call, leaving the
+            // inherited call in flight).
+            let idle = c.word.load(SeqCst) & (IN_FLIGHT | SLEEPERS) == 0;
             let code = if r.is_ok() && called && idle { 0 } else { 1 };
             // SAFETY: ends the child without running the parent's
             // destructors or test harness.
@@ -709,32 +741,323 @@ fn child_forked_during_a_call_does_not_wait_for_it() {
             libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             "the child's run did not issue its own call and end idle (status {status:#x})"
         );
-        assert_eq!(c.word.load(SeqCst), word(2, 0), "the parent's call ended");
+        assert_eq!(c.word.load(SeqCst), at(2), "the parent's call ended");
     });
 }
 
-/// Several registrations of the child handler (threads racing on first
-/// use) still count a fork once.
+/// The child handler is registered once and counts every fork exactly
+/// once: a child is one generation on, a child of that child two, and the
+/// parent's is unchanged. (The old per-pid de-duplication missed a fork
+/// where parent and child had the same pid, in two PID namespaces.)
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot fork")]
-fn a_fork_is_one_generation_however_often_the_handler_is_registered() {
-    fork::register_for_test();
-    fork::register_for_test();
+fn a_fork_is_one_generation_in_a_child_and_a_childs_child() {
+    assert!(fork::registered());
     let parent = fork::generation();
-    // SAFETY: the child only reads an atomic and calls `_exit`.
+    // SAFETY: the child and grandchild only read an atomic, fork, wait and
+    // call `_exit`.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        let code = if fork::generation() == parent.wrapping_add(1) {
+        let mut code = if fork::generation() == parent + 1 {
             0
         } else {
             1
         };
         // SAFETY: as above.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = if fork::generation() == parent + 2 {
+                0
+            } else {
+                1
+            };
+            // SAFETY: as above.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: `pid` is this process's child; `status` is writable.
+        if pid < 0 || unsafe { libc::waitpid(pid, &mut status, 0) } != pid || status != 0 {
+            code |= 2;
+        }
+        // SAFETY: as above.
         unsafe { libc::_exit(code) };
     }
     assert!(pid > 0, "fork failed");
     let status = wait_child(pid).expect("the child hung");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child (bit 0) or grandchild (bit 1) saw a wrong generation: status {status:#x}"
+    );
     assert_eq!(fork::generation(), parent, "the parent's is unchanged");
+}
+
+/// In a just-forked child (one thread, generation `parent + 1`): enters a
+/// new PID namespace, forks (pid 1 there), enters another, forks again (pid
+/// 1 there too), and returns 0 if that last child is generation
+/// `parent + 3`, 77 if the machine refuses the namespaces, else 1.
+///
+/// # Safety
+/// Only in a just-forked child of a test: it forks and exits processes and
+/// makes only async-signal-safe calls (unshare, fork, waitpid, getpid,
+/// _exit).
+#[cfg(target_os = "linux")]
+unsafe fn in_new_pid_namespaces(parent: u32) -> i32 {
+    // SAFETY: the caller is a just-forked test child (the Safety section);
+    // every call below is async-signal-safe and gets valid arguments.
+    unsafe { in_new_pid_namespaces_body(parent) }
+}
+
+/// The body of [`in_new_pid_namespaces`] (one unsafe context).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe fn in_new_pid_namespaces_body(parent: u32) -> i32 {
+    let unshare = |flags| libc::unshare(flags) == 0;
+    let pid_ns =
+        || unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWPID) || unshare(libc::CLONE_NEWPID);
+    let wait = |pid| {
+        let mut st = 0;
+        if pid < 0 || libc::waitpid(pid, &mut st, 0) != pid || !libc::WIFEXITED(st) {
+            return 1;
+        }
+        libc::WEXITSTATUS(st)
+    };
+    if !pid_ns() {
+        return 77;
+    }
+    let g1 = libc::fork();
+    if g1 != 0 {
+        return wait(g1);
+    }
+    if libc::getpid() != 1 || !unshare(libc::CLONE_NEWPID) {
+        libc::_exit(77);
+    }
+    let g2 = libc::fork();
+    if g2 != 0 {
+        libc::_exit(wait(g2));
+    }
+    let ok = libc::getpid() == 1 && fork::generation() == parent + 3;
+    libc::_exit(if ok { 0 } else { 1 })
+}
+
+/// The case the per-pid de-duplication missed: the child of a process that
+/// is pid 1 of a new PID namespace is pid 1 of another one, yet one
+/// generation on, and a word in flight in its parent does not hold it.
+/// Needs `unshare(CLONE_NEWUSER | CLONE_NEWPID)`; says SKIPPED where the
+/// machine refuses it.
+#[cfg(target_os = "linux")]
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn a_fork_across_pid_namespaces_is_one_generation() {
+    assert!(fork::registered());
+    let parent = fork::generation();
+    // SAFETY: see `in_new_pid_namespaces`: the children only make
+    // async-signal-safe calls and read atomics.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: this is the just-forked child, as that function needs.
+        let code = unsafe { in_new_pid_namespaces(parent) };
+        // SAFETY: ends the child without the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    assert!(pid > 0, "fork failed");
+    let status = wait_child(pid).expect("a child hung");
+    assert!(libc::WIFEXITED(status), "status {status:#x}");
+    match libc::WEXITSTATUS(status) {
+        0 => {}
+        77 => eprintln!("SKIPPED: this machine refuses unshare(CLONE_NEWPID)"),
+        c => panic!("a child two PID namespaces down saw a wrong generation (exit {c})"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bounded waiting and lost wakes, forced with the test hooks.
+
+/// A waiter whose issuer never ends its call (stopped inside it) returns
+/// `Ok` after the deadline, through a call of its own, and leaves the
+/// word to the issuer.
+#[cfg(target_os = "linux")]
+#[test]
+#[cfg_attr(miri, ignore = "reads /proc")]
+fn a_waiter_behind_a_stopped_issuer_makes_its_own_call_after_the_deadline() {
+    let c = Coalescer::new();
+    let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
+    thread::scope(|s| {
+        let _release = ReleaseOnDrop(&release);
+        let issuer = s.spawn(|| c.run(|| blocking_call(&inside, &release)));
+        assert!(eventually(|| inside.load(SeqCst)));
+        let mut own = false;
+        let t0 = Instant::now();
+        assert_eq!(
+            c.run(|| {
+                own = true;
+                Ok::<(), ()>(())
+            }),
+            Ok(())
+        );
+        let took = t0.elapsed();
+        assert!(own, "returned Ok without a call of its own");
+        assert!(
+            took >= Duration::from_nanos(WAIT_BOUND_NS),
+            "gave up before the deadline ({took:?})"
+        );
+        // Generous: the bound is 1 ms; this only catches a wait that is
+        // not bounded at all (a loaded machine may add scheduling delay).
+        assert!(took < Duration::from_secs(5), "waited {took:?}");
+        assert_eq!(c.word.load(SeqCst), at(1), "still in flight, uncounted");
+        release.store(true, SeqCst);
+        assert_eq!(issuer.join().unwrap(), Ok(()));
+        assert_eq!(c.word.load(SeqCst), at(2));
+    });
+}
+
+thread_local! {
+    /// What this thread's hook does at each point (the lost-wake test).
+    static ROLE: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+/// Sets this thread's hook.
+fn set_hook(f: fn(u8)) {
+    super::hooks::HOOK.with(|h| h.set(Some(f)));
+}
+
+/// The interleaving of `shared/repro/coalescer-lost-wake`, made
+/// deterministic with the hook points. In the old protocol an issuer that
+/// had woken its waiters cleared a WAITERS bit afterwards, with a
+/// compare-and-swap on the idle word it had left; delayed across a full
+/// wrap of `seq`, that compare-and-swap succeeded on a new, identical word
+/// whose sleepers relied on the bit, and one of them slept forever. (Run
+/// against the old `mod.rs`, this test fails: the last caller is still
+/// asleep after 5 s.) Here the same schedule must end with every caller
+/// served by another's call, none by its own call after its deadline.
+#[cfg(target_os = "linux")]
+#[test]
+#[cfg_attr(miri, ignore = "reads /proc")]
+fn no_wake_is_lost_when_an_issuer_is_delayed_across_a_wrap() {
+    static C: Coalescer = Coalescer::with_wait_bound(HELD);
+    static I_AFTER_WAKES: AtomicBool = AtomicBool::new(false);
+    static GO_I: AtomicBool = AtomicBool::new(false);
+    static X_ENDED: AtomicBool = AtomicBool::new(false);
+    static GO_X: AtomicBool = AtomicBool::new(false);
+    const ROLE_I: u8 = 1;
+    const ROLE_X: u8 = 2;
+    fn wait_for(f: &AtomicBool) {
+        while !f.load(SeqCst) {
+            thread::sleep(Duration::from_micros(200));
+        }
+    }
+    fn hook(point: u8) {
+        match (ROLE.with(|r| r.get()), point) {
+            (ROLE_I, 3) => {
+                I_AFTER_WAKES.store(true, SeqCst);
+                wait_for(&GO_I);
+            }
+            (ROLE_X, 2) => {
+                X_ENDED.store(true, SeqCst);
+                wait_for(&GO_X);
+            }
+            _ => {}
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let release_all = || {
+            GO_I.store(true, SeqCst);
+            GO_X.store(true, SeqCst);
+        };
+        let result = std::panic::catch_unwind(|| {
+            let sleeping = |tids: &[AtomicUsize]| {
+                eventually(|| {
+                    tids.iter()
+                        .all(|t| t.load(SeqCst) != 0 && asleep(t.load(SeqCst) as i32))
+                })
+            };
+            let (p_in, p_go) = (AtomicBool::new(false), AtomicBool::new(false));
+            let (x_in, x_go) = (AtomicBool::new(false), AtomicBool::new(false));
+            let tids: [AtomicUsize; 2] = Default::default();
+            let tids2: [AtomicUsize; 2] = Default::default();
+            thread::scope(|s| {
+                // 1. P's call in flight; A1, A2 arrive and sleep.
+                let p = s.spawn(|| C.run(|| blocking_call(&p_in, &p_go)));
+                assert!(eventually(|| p_in.load(SeqCst)));
+                let a: Vec<_> = tids
+                    .iter()
+                    .map(|tid| {
+                        s.spawn(move || {
+                            ROLE.with(|r| r.set(ROLE_I));
+                            set_hook(hook);
+                            tid.store(gettid() as usize, SeqCst);
+                            C.run(|| Ok::<(), ()>(()))
+                        })
+                    })
+                    .collect();
+                assert!(sleeping(&tids), "A1, A2 never slept");
+                // 2. P ends and wakes one A, which issues Q; Q's end wakes
+                //    the other; Q's issuer (role I) stops after its wakes.
+                p_go.store(true, SeqCst);
+                assert_eq!(p.join().unwrap(), Ok(()));
+                assert!(eventually(|| I_AFTER_WAKES.load(SeqCst)), "Q never ended");
+                // 3. Enough calls, with the issuer of Q stopped, to bring
+                //    seq round to where it was (a wrap minus one call).
+                for _ in 0..(1u32 << (SEQ_BITS - 1)) - 1 {
+                    C.run(|| Ok::<(), ()>(())).unwrap();
+                }
+                // 4. X's call in flight; B and C arrive and sleep.
+                let x = s.spawn(|| {
+                    ROLE.with(|r| r.set(ROLE_X));
+                    set_hook(hook);
+                    C.run(|| blocking_call(&x_in, &x_go))
+                });
+                assert!(eventually(|| x_in.load(SeqCst)));
+                let bc: Vec<_> = tids2
+                    .iter()
+                    .map(|tid| {
+                        s.spawn(move || {
+                            tid.store(gettid() as usize, SeqCst);
+                            let mut own = false;
+                            let r = C.run(|| {
+                                own = true;
+                                Ok::<(), ()>(())
+                            });
+                            (r, own)
+                        })
+                    })
+                    .collect();
+                assert!(sleeping(&tids2), "B, C never slept");
+                // 5. X ends and stops before its wakes; now the issuer of
+                //    Q resumes (in the old protocol: its delayed clear).
+                x_go.store(true, SeqCst);
+                assert!(eventually(|| X_ENDED.load(SeqCst)));
+                GO_I.store(true, SeqCst);
+                for h in a {
+                    assert_eq!(h.join().unwrap(), Ok(()));
+                }
+                // 6. X wakes: one of B, C issues the next call, whose end
+                //    must wake the other.
+                GO_X.store(true, SeqCst);
+                assert_eq!(x.join().unwrap(), Ok(()));
+                let own: Vec<bool> = bc
+                    .into_iter()
+                    .map(|h| {
+                        let (r, own) = h.join().unwrap();
+                        assert_eq!(r, Ok(()));
+                        own
+                    })
+                    .collect();
+                assert_eq!(
+                    own.iter().filter(|&&o| o).count(),
+                    1,
+                    "exactly one of B, C issued the call that served both \
+                     (two: one was left asleep until its deadline)"
+                );
+            });
+        });
+        release_all();
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("a caller was never woken (still inside run after 30 s)"),
+    }
 }

@@ -2,15 +2,16 @@
 //!
 //! The protocol needs, on its 32-bit state word:
 //!
-//! - [`wait`]`(word, expected, bits)`: sleep while `word` holds `expected`,
-//!   under the wake bits `bits` (the [`bit`] of the ticket waited for). It
-//!   may return early (spuriously, on a signal, or because the value had
-//!   already changed); the caller reloads the word and decides again.
-//! - [`wake_ended`]`(word, covered, next)`: at the end of a successful call,
+//! - [`wait`]`(c, expected, bits, deadline)`: sleep while the word holds
+//!   `expected`, under the wake bits `bits` (the [`bit`] of the ticket
+//!   waited for), until the [`Deadline`] (started by the first wait, then
+//!   [`WAIT_BOUND_NS`] away). It may return early (spuriously, on a signal,
+//!   or because the value had already changed): `true`, and the caller
+//!   reloads the word and decides again; `false` once the deadline passed.
+//! - [`wake_ended`]`(c, covered, next)`: at the end of a successful call,
 //!   wake every sleeper under `covered` (their tickets are now covered) and
-//!   one sleeper under `next` (it may need to issue the next call); report
-//!   whether sleepers under `next` may remain.
-//! - [`wake_all`]`(word)`: wake every sleeper (after a failed call).
+//!   one sleeper under `next` (it may need to issue the next call).
+//! - [`wake_all`]`(c)`: wake every sleeper (after a failed call).
 //! - [`spin`]: one iteration of a bounded busy-wait.
 //!
 //! Where the kernel offers wake bits (Linux's `FUTEX_WAKE_BITSET`), the
@@ -19,13 +20,13 @@
 //! per call. Elsewhere every wake wakes everyone, which is a superset, so
 //! the protocol is the same.
 //!
-//! | platform | `wait` | `wake_ended` / `wake_all` |
+//! | platform | `wait` (deadline) | `wake_ended` / `wake_all` |
 //! |---|---|---|
-//! | Linux, Android | `futex(FUTEX_WAIT_BITSET_PRIVATE)` | `futex(FUTEX_WAKE_BITSET_PRIVATE)` |
-//! | FreeBSD | `_umtx_op(UMTX_OP_WAIT_UINT_PRIVATE)` | `_umtx_op(UMTX_OP_WAKE_PRIVATE, INT_MAX)` |
-//! | other Unix | `sched_yield()` (the caller polls) | nothing |
-//! | anything else | one `spin_loop` hint (the caller polls) | nothing |
-//! | `cfg(loom)` | a model of the futex with bits (below) | the same |
+//! | Linux, Android | `futex(FUTEX_WAIT_BITSET_PRIVATE)`, absolute `CLOCK_MONOTONIC` timeout | `futex(FUTEX_WAKE_BITSET_PRIVATE)` |
+//! | FreeBSD | `_umtx_op(UMTX_OP_WAIT_UINT_PRIVATE)`, relative timeout | `_umtx_op(UMTX_OP_WAKE_PRIVATE, INT_MAX)` |
+//! | other Unix | `sched_yield()` (the caller polls; `CLOCK_MONOTONIC`) | nothing |
+//! | anything else | one `spin_loop` hint (the caller polls; [`POLL_BOUND`] polls) | nothing |
+//! | `cfg(loom)` | a model of the futex with bits (below); no clock | the same |
 //!
 //! The kernel primitives compare the word with `expected` and go to sleep
 //! atomically with respect to wakes, so a wake cannot be lost between the
@@ -38,15 +39,19 @@
 //! comparison and the queueing happen under one lock that wakers also take,
 //! a waker removes the sleepers it wakes from the queue (by bits, up to a
 //! count), and a sleeper returns only once removed; a lost wake shows as a
-//! deadlock.
+//! deadlock. A model's [`Model`] may also make each caller's first wait
+//! return at once, as a spurious wake or as a passed deadline, so that
+//! those branches are explored too.
 
-use super::atomic::AtomicU32;
+use super::Coalescer;
+#[allow(unused_imports)] // doc links
+use super::WAIT_BOUND_NS;
 
 /// The wake bit of a waiter for `ticket`. Tickets are even and consecutive
 /// calls end two apart, so the tickets that can have sleepers at one time
 /// (the call's end and the next one's) have different bits.
 #[inline]
-pub(super) fn bit(ticket: u16) -> u32 {
+pub(super) fn bit(ticket: u32) -> u32 {
     1 << ((ticket >> 1) & 31)
 }
 
@@ -59,107 +64,221 @@ pub(super) fn spin() {
     core::hint::spin_loop();
 }
 
-#[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
-mod imp {
-    use super::AtomicU32;
+/// Where there is no clock (neither Unix nor loom): how many polls stand
+/// for [`WAIT_BOUND_NS`] (a poll is one `spin_loop` hint, well under
+/// 100 ns on current cores, so this bound is at most about that long).
+#[cfg_attr(any(unix, loom), allow(dead_code))]
+pub(super) const POLL_BOUND: u32 = 10_000;
 
-    /// Sleeps while `word` holds `expected`, under `bits`; may return
-    /// spuriously.
+/// A waiter's deadline: none until its first wait, then (normally)
+/// [`WAIT_BOUND_NS`] after it.
+pub(super) struct Deadline {
+    /// `CLOCK_MONOTONIC` nanoseconds (0: not started).
+    #[cfg(all(unix, not(loom)))]
+    at: u64,
+    /// How far after the first wait it is.
+    #[cfg_attr(any(not(unix), loom), allow(dead_code))]
+    bound_ns: u64,
+    /// Waits so far (where there is no clock, and under loom).
+    #[cfg(any(not(unix), loom))]
+    waits: u32,
+}
+
+impl Deadline {
+    /// Not started; `bound_ns` after the first wait once started.
     #[inline]
-    pub(in crate::coalesce) fn wait(word: &AtomicU32, expected: u32, bits: u32) {
-        // SAFETY: `word` is a live, aligned 32-bit atomic for the whole call
-        // (the borrow outlives it), which is all FUTEX_WAIT_BITSET reads; a
-        // null timeout means none; `uaddr2` is unused; `bits` is non-zero.
-        // The result is deliberately ignored: EAGAIN (the value changed),
-        // EINTR and a wake all mean "look again", which the caller does.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                word as *const AtomicU32 as *const u32,
-                libc::FUTEX_WAIT_BITSET | libc::FUTEX_PRIVATE_FLAG,
-                expected,
-                core::ptr::null::<libc::timespec>(),
-                core::ptr::null::<u32>(),
-                bits,
-            );
+    pub(super) fn new(bound_ns: u64) -> Self {
+        Deadline {
+            bound_ns,
+            #[cfg(all(unix, not(loom)))]
+            at: 0,
+            #[cfg(any(not(unix), loom))]
+            waits: 0,
         }
     }
 
-    /// Wakes up to `count` sleepers on `word` under any of `bits`; returns
-    /// how many it woke.
+    /// Whether it was started and has passed.
     #[inline]
-    fn wake(word: &AtomicU32, bits: u32, count: i32) -> i32 {
-        // SAFETY: FUTEX_WAKE_BITSET only uses the address as a key (it
-        // reads nothing); `word` is live for the call anyway; `bits` is
-        // non-zero.
-        let woken = unsafe {
+    pub(super) fn passed(&self) -> bool {
+        #[cfg(all(unix, not(loom)))]
+        return self.at != 0 && now_ns() >= self.at;
+        #[cfg(all(not(unix), not(loom)))]
+        return self.waits >= POLL_BOUND;
+        // Under loom only a model's timeout says so (in `wait`).
+        #[cfg(loom)]
+        return false;
+    }
+
+    /// Starts it if need be; returns the absolute deadline.
+    #[cfg(all(unix, not(loom)))]
+    #[inline]
+    fn start(&mut self) -> u64 {
+        if self.at == 0 {
+            self.at = now_ns().saturating_add(self.bound_ns);
+        }
+        self.at
+    }
+}
+
+/// `CLOCK_MONOTONIC`, in nanoseconds (never 0 in practice: it counts from
+/// boot).
+#[cfg(all(unix, not(loom)))]
+#[inline]
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists on
+    // every Unix this crate builds for, so this cannot fail (if it did, `ts`
+    // stays 0 and the deadline is then 1 ms after boot: passed, which only
+    // means the caller makes its own call).
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+#[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
+mod imp {
+    use super::{Coalescer, Deadline};
+
+    /// Sleeps while the word holds `expected`, under `bits`, until the
+    /// deadline; `false` if it passed, `true` on a wake or any early return.
+    #[inline]
+    pub(in crate::coalesce) fn wait(
+        c: &Coalescer,
+        expected: u32,
+        bits: u32,
+        deadline: &mut Deadline,
+    ) -> bool {
+        let at = deadline.start();
+        let ts = libc::timespec {
+            tv_sec: (at / 1_000_000_000) as libc::time_t,
+            tv_nsec: (at % 1_000_000_000) as libc::c_long,
+        };
+        // SAFETY: the word is a live, aligned 32-bit atomic for the whole
+        // call (the borrow outlives it), which is all FUTEX_WAIT_BITSET
+        // reads; `ts` is a valid timespec, read as an absolute
+        // CLOCK_MONOTONIC time (FUTEX_WAIT_BITSET without
+        // FUTEX_CLOCK_REALTIME); `uaddr2` is unused; `bits` is non-zero.
+        let r = unsafe {
             libc::syscall(
                 libc::SYS_futex,
-                word as *const AtomicU32 as *const u32,
+                c.word.as_ptr(),
+                libc::FUTEX_WAIT_BITSET | libc::FUTEX_PRIVATE_FLAG,
+                expected,
+                &ts as *const libc::timespec,
+                core::ptr::null::<u32>(),
+                bits,
+            )
+        };
+        // EAGAIN (the value changed), EINTR and a wake all mean "look
+        // again", which the caller does.
+        !(r == -1 && errno() == libc::ETIMEDOUT)
+    }
+
+    /// The calling thread's `errno`.
+    #[inline]
+    fn errno() -> i32 {
+        // SAFETY: `__errno_location` (Linux) / `__errno` (Android) return
+        // the calling thread's errno slot, valid for the thread's life.
+        unsafe {
+            #[cfg(target_os = "linux")]
+            return *libc::__errno_location();
+            #[cfg(target_os = "android")]
+            return *libc::__errno();
+        }
+    }
+
+    /// Wakes up to `count` sleepers on the word under any of `bits`.
+    #[inline]
+    fn wake(c: &Coalescer, bits: u32, count: i32) {
+        // SAFETY: FUTEX_WAKE_BITSET only uses the address as a key (it
+        // reads nothing); the word is live for the call anyway; `bits` is
+        // non-zero. An error (none is possible with these arguments) woke
+        // nobody; the sleepers' deadlines bound that.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                c.word.as_ptr(),
                 libc::FUTEX_WAKE_BITSET | libc::FUTEX_PRIVATE_FLAG,
                 count,
                 core::ptr::null::<libc::timespec>(),
                 core::ptr::null::<u32>(),
                 bits,
-            )
-        };
-        // An error (none is possible with these arguments) woke nobody.
-        woken.max(0) as i32
+            );
+        }
     }
 
-    /// Wakes every sleeper under `covered` and one under `next`; returns
-    /// whether sleepers under `next` may remain.
+    /// Wakes every sleeper under `covered` and one under `next`.
     #[inline]
-    pub(in crate::coalesce) fn wake_ended(word: &AtomicU32, covered: u32, next: u32) -> bool {
-        wake(word, covered, i32::MAX);
-        wake(word, next, 1) == 1
+    pub(in crate::coalesce) fn wake_ended(c: &Coalescer, covered: u32, next: u32) {
+        wake(c, covered, i32::MAX);
+        wake(c, next, 1);
     }
 
-    /// Wakes every sleeper on `word`.
+    /// Wakes every sleeper on the word.
     #[inline]
-    pub(in crate::coalesce) fn wake_all(word: &AtomicU32) {
-        wake(word, !0, i32::MAX);
+    pub(in crate::coalesce) fn wake_all(c: &Coalescer) {
+        wake(c, !0, i32::MAX);
     }
 }
 
 #[cfg(all(not(loom), target_os = "freebsd"))]
 mod imp {
-    use super::AtomicU32;
+    use super::{now_ns, Coalescer, Deadline};
 
-    /// Sleeps while `word` holds `expected` (no wake bits here); may return
-    /// spuriously.
+    /// Sleeps while the word holds `expected` (no wake bits here), until
+    /// the deadline; `false` if it passed.
     #[inline]
-    pub(in crate::coalesce) fn wait(word: &AtomicU32, expected: u32, _bits: u32) {
-        // SAFETY: `word` is a live, aligned 32-bit atomic for the whole call;
-        // UMTX_OP_WAIT_UINT_PRIVATE compares it with `expected` (as an
-        // unsigned int) and sleeps; null `uaddr`/`uaddr2` mean no timeout.
-        // Errors (EINTR) mean "look again", which the caller does.
+    pub(in crate::coalesce) fn wait(
+        c: &Coalescer,
+        expected: u32,
+        _bits: u32,
+        deadline: &mut Deadline,
+    ) -> bool {
+        let at = deadline.start();
+        let left = at.saturating_sub(now_ns());
+        if left == 0 {
+            return false;
+        }
+        let mut ts = libc::timespec {
+            tv_sec: (left / 1_000_000_000) as libc::time_t,
+            tv_nsec: (left % 1_000_000_000) as libc::c_long,
+        };
+        // SAFETY: the word is a live, aligned 32-bit atomic for the whole
+        // call; UMTX_OP_WAIT_UINT_PRIVATE compares it with `expected` (as an
+        // unsigned int) and sleeps; a non-null `uaddr2` is a relative
+        // timeout whose size `uaddr` gives (_umtx_op(2)). Errors (EINTR,
+        // ETIMEDOUT) mean "look again"; the caller's next `passed()` sees a
+        // passed deadline.
         unsafe {
             libc::_umtx_op(
-                word as *const AtomicU32 as *mut libc::c_void,
+                c.word.as_ptr() as *mut libc::c_void,
                 libc::UMTX_OP_WAIT_UINT_PRIVATE,
                 expected as libc::c_ulong,
-                core::ptr::null_mut(),
-                core::ptr::null_mut(),
+                core::mem::size_of::<libc::timespec>() as *mut libc::c_void,
+                &mut ts as *mut libc::timespec as *mut libc::c_void,
             );
         }
+        true
     }
 
-    /// Wakes everyone (a superset): nobody remains asleep.
+    /// Wakes everyone (a superset).
     #[inline]
-    pub(in crate::coalesce) fn wake_ended(word: &AtomicU32, _covered: u32, _next: u32) -> bool {
-        wake_all(word);
-        false
+    pub(in crate::coalesce) fn wake_ended(c: &Coalescer, _covered: u32, _next: u32) {
+        wake_all(c);
     }
 
-    /// Wakes every sleeper on `word`.
+    /// Wakes every sleeper on the word.
     #[inline]
-    pub(in crate::coalesce) fn wake_all(word: &AtomicU32) {
-        // SAFETY: UMTX_OP_WAKE_PRIVATE uses the address as a key only; `word`
-        // is live for the call.
+    pub(in crate::coalesce) fn wake_all(c: &Coalescer) {
+        // SAFETY: UMTX_OP_WAKE_PRIVATE uses the address as a key only; the
+        // word is live for the call.
         unsafe {
             libc::_umtx_op(
-                word as *const AtomicU32 as *mut libc::c_void,
+                c.word.as_ptr() as *mut libc::c_void,
                 libc::UMTX_OP_WAKE_PRIVATE,
                 libc::c_int::MAX as libc::c_ulong,
                 core::ptr::null_mut(),
@@ -174,35 +293,44 @@ mod imp {
     not(any(target_os = "linux", target_os = "android", target_os = "freebsd"))
 ))]
 mod imp {
-    use super::AtomicU32;
+    use super::{Coalescer, Deadline};
 
     /// Gives the CPU away once (no wait queue here): the caller polls.
+    /// `false` once the deadline passed.
     #[inline]
-    pub(in crate::coalesce) fn wait(_word: &AtomicU32, _expected: u32, _bits: u32) {
-        // SAFETY: sched_yield has no preconditions; a failure would only
-        // mean one more poll.
+    pub(in crate::coalesce) fn wait(
+        _c: &Coalescer,
+        _expected: u32,
+        _bits: u32,
+        deadline: &mut Deadline,
+    ) -> bool {
         #[cfg(unix)]
-        unsafe {
-            libc::sched_yield()
-        };
+        {
+            deadline.start();
+            // SAFETY: sched_yield has no preconditions; a failure would
+            // only mean one more poll.
+            unsafe { libc::sched_yield() };
+        }
         #[cfg(not(unix))]
-        core::hint::spin_loop();
+        {
+            deadline.waits += 1;
+            core::hint::spin_loop();
+        }
+        !deadline.passed()
     }
 
-    /// Nothing sleeps here, so nothing to wake and nobody remains.
+    /// Nothing sleeps here, so nothing to wake.
     #[inline]
-    pub(in crate::coalesce) fn wake_ended(_word: &AtomicU32, _covered: u32, _next: u32) -> bool {
-        false
-    }
+    pub(in crate::coalesce) fn wake_ended(_c: &Coalescer, _covered: u32, _next: u32) {}
 
     /// Nothing sleeps here.
     #[inline]
-    pub(in crate::coalesce) fn wake_all(_word: &AtomicU32) {}
+    pub(in crate::coalesce) fn wake_all(_c: &Coalescer) {}
 }
 
 #[cfg(loom)]
 mod imp {
-    use super::AtomicU32;
+    use super::{Coalescer, Deadline};
     use loom::sync::{Condvar, Mutex};
 
     /// A sleeper in the modelled futex queue.
@@ -226,14 +354,30 @@ mod imp {
     }
 
     /// `FUTEX_WAIT_BITSET`, modelled: compares and queues under the lock,
-    /// returns once a wake removed it from the queue.
-    pub(in crate::coalesce) fn wait(word: &AtomicU32, expected: u32, bits: u32) {
+    /// returns once a wake removed it from the queue. With the coalescer's
+    /// [`Model`](super::Model) set, each caller's first wait returns at
+    /// once instead: as a spurious wake, or as a passed deadline.
+    pub(in crate::coalesce) fn wait(
+        c: &Coalescer,
+        expected: u32,
+        bits: u32,
+        deadline: &mut Deadline,
+    ) -> bool {
+        deadline.waits += 1;
+        if deadline.waits == 1 {
+            if c.model.spurious {
+                return true;
+            }
+            if c.model.timeout {
+                return false;
+            }
+        }
         let mut q = QUEUE.sleepers.lock().unwrap();
         // Relaxed, as the kernel's plain read: a waker changed the word
         // before taking the lock, so either that happened before this read,
         // or its wake comes after this thread is queued.
-        if word.load(super::super::atomic::Ordering::Relaxed) != expected {
-            return;
+        if c.word.load(super::super::atomic::Ordering::Relaxed) != expected {
+            return true;
         }
         let id = q.0;
         q.0 += 1;
@@ -241,10 +385,11 @@ mod imp {
         while q.1.iter().any(|s| s.id == id) {
             q = QUEUE.changed.wait(q).unwrap();
         }
+        true
     }
 
-    /// `FUTEX_WAKE_BITSET`, modelled: returns how many it woke.
-    fn wake(bits: u32, count: usize) -> usize {
+    /// `FUTEX_WAKE_BITSET`, modelled.
+    fn wake(bits: u32, count: usize) {
         let mut q = QUEUE.sleepers.lock().unwrap();
         let mut woken = 0;
         q.1.retain(|s| {
@@ -255,19 +400,28 @@ mod imp {
         if woken > 0 {
             QUEUE.changed.notify_all();
         }
-        woken
     }
 
     /// As on Linux.
-    pub(in crate::coalesce) fn wake_ended(_word: &AtomicU32, covered: u32, next: u32) -> bool {
+    pub(in crate::coalesce) fn wake_ended(_c: &Coalescer, covered: u32, next: u32) {
         wake(covered, usize::MAX);
-        wake(next, 1) == 1
+        wake(next, 1);
     }
 
     /// As on Linux.
-    pub(in crate::coalesce) fn wake_all(_word: &AtomicU32) {
+    pub(in crate::coalesce) fn wake_all(_c: &Coalescer) {
         wake(!0, usize::MAX);
     }
+}
+
+/// How a loom model's futex behaves (see the module docs).
+#[cfg(loom)]
+#[derive(Default, Clone, Copy, Debug)]
+pub(super) struct Model {
+    /// Each caller's first wait returns at once, as a spurious wake.
+    pub(super) spurious: bool,
+    /// Each caller's first wait returns at once with its deadline passed.
+    pub(super) timeout: bool,
 }
 
 pub(super) use imp::{wait, wake_all, wake_ended};
