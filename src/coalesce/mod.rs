@@ -273,7 +273,7 @@ pub struct Coalescer {
     wait_bound_ns: u64,
     /// The model's futex behaviour (loom only: see `wait.rs`).
     #[cfg(loom)]
-    pub(super) model: wait::Model,
+    model: wait::Model,
     /// Protocol calls in progress (loom only): the model asserts it never
     /// exceeds one.
     #[cfg(loom)]
@@ -299,7 +299,7 @@ impl Coalescer {
 
     /// An idle coalescer whose waiters sleep up to `ns` before their own
     /// call (tests that hold a call in flight on purpose).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) const fn with_wait_bound(ns: u64) -> Self {
         let mut c = Coalescer::new();
         c.wait_bound_ns = ns;
