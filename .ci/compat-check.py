@@ -187,13 +187,38 @@ def git_repository():
     return "file://" + repo
 
 
+def git_example(ex, tmp, url, patch):
+    """The example of a line, as a user would have it with the git form:
+    its manifest with the patch line, the icache-coherence dependency and
+    the program's path rewritten (nothing else)."""
+    text = open(os.path.join(ex, "Cargo.toml")).read()
+    edits = [
+        (r'(?m)^(wasmtime-[a-z-]+-icache-coherence) = \{ path = "[^"]*" \}$', rf"\1 = {patch}"),
+        (r'(?m)^icache-coherence = \{ path = "[^"]*" \}$', f'icache-coherence = {{ git = "{url}" }}'),
+        (r'(?m)^path = "\.\./src/main\.rs"$', f'path = "{os.path.join(GIT_DIR, "repo", "examples", "cranelift-jit", "src", "main.rs")}"'),
+    ]
+    for pattern, repl in edits:
+        text, n = re.subn(pattern, repl, text)
+        if n != 1:
+            print(f"compat-check: {ex}/Cargo.toml: {pattern} matched {n} lines, not 1")
+            sys.exit(1)
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, "Cargo.toml"), "w") as f:
+        f.write(text)
+
+
 def check_git(lines):
     fail = []
     url = git_repository()
     print(f"git form: {url} ({len(lines)} stand-ins in one commit)")
     for line in lines:
         tmp = os.path.join(GIT_DIR, minor(line["cranelift"]))
-        project(tmp, line, f'{{ git = "{url}", version = "={line["version"]}" }}')
+        patch = f'{{ git = "{url}", version = "={line["version"]}" }}'
+        ex = os.path.join(EXAMPLES, minor(line["cranelift"]))
+        if os.path.isdir(ex):
+            git_example(ex, tmp, url, patch)
+        else:
+            project(tmp, line, patch)
         cargo(["generate-lockfile", "--quiet"], tmp)
         meta, err = metadata(tmp, locked=True)
         is_git = lambda p: (p["source"] or "").startswith(f"git+{url}") \

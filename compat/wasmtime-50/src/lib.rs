@@ -127,7 +127,9 @@ mod tests_50 {
     fn wrapping_range_keeps_the_io_error() {
         // SAFETY: rejected before any memory is touched.
         let err = unsafe { clear_cache(usize::MAX as *const c_void, 2) }.unwrap_err();
-        let io = err.downcast_ref::<std::io::Error>().expect("an io::Error inside");
+        let io = err
+            .downcast_ref::<std::io::Error>()
+            .expect("an io::Error inside");
         assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
     }
 }
