@@ -60,13 +60,17 @@ def reference(fs):
 
 def main():
     baseline = sys.argv[1] if len(sys.argv) > 1 else "new"
-    cases = load(baseline)
-    if not cases:
-        print(f"no criterion results for baseline {baseline!r} in target/criterion", file=sys.stderr)
+    cases, peers_run = load(baseline), load(baseline, ("target", "peers"))
+    if not cases and not peers_run:
+        print(f"no criterion results for baseline {baseline!r} in target/criterion"
+              " or target/peers/criterion", file=sys.stderr)
         sys.exit(1)
+    if not cases:  # only the peers run: it is the table (its own reference)
+        cases, peers_run = peers_run, {}
+        print(f"(only target/peers/criterion has baseline {baseline!r})")
     # The peers run (Wasmtime 50): its peers' ratios to its own reference.
     other = {}  # case -> {crate: ratio}
-    for case, fs in load(baseline, ("target", "peers")).items():
+    for case, fs in peers_run.items():
         ref = reference(fs)
         if ref is not None:
             other[case] = {crate(f): t / fs[ref] for f, t in fs.items() if not f.startswith("icache-coherence")}

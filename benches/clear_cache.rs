@@ -11,7 +11,7 @@
 //! results go to `target/peers/criterion`):
 //!
 //! ```text
-//! CARGO_TARGET_DIR=target/peers cargo +1.97.0 bench --manifest-path peers/Cargo.toml \
+//! CARGO_TARGET_DIR="$PWD/target/peers" cargo +1.97.0 bench --manifest-path peers/Cargo.toml \
 //!     --bench clear_cache -- 'wasmtime-50|icache-coherence' --save-baseline native
 //! ```
 //!
