@@ -41,7 +41,7 @@
 //! (Wasmtime's assumes 64-byte lines and issues no `DC CVAU`), and a
 //! registered `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)` with fallbacks; on
 //! riscv64 Linux, `riscv_flush_icache` for every thread of the process
-//! (flags 0; every Wasmtime release up to 51.0.0 passes 1,
+//! (flags 0; Wasmtime's 34.0.2, 48.0.x, 49.0.x, 50.0.x and 51.0.0 pass 1,
 //! `SYS_RISCV_FLUSH_ICACHE_LOCAL`, which covers the calling thread only).
 //! Both functions return [`std::io::Result`] on every platform (Wasmtime's
 //! returns its own error type on some non-Linux platforms; `?` and
