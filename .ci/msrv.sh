@@ -58,5 +58,13 @@ for t in aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu s390x-unknown-lin
 done
 echo "--- cargo +$msrv test -p icache-coherence (without the benchmarks)"
 cargo "+$msrv" test -p icache-coherence
-echo "--- the compat packages with $msrv"
-cargo "+$msrv" test --manifest-path "$root/compat/Cargo.toml" --workspace
+# The stand-ins whose rust-version is the crate's (34, 48, 49; 50 needs
+# Rust 1.97 for wasmtime-internal-core and is tested with it in .ci/run).
+n=0
+for d in "$root"/compat/wasmtime-*/; do
+  grep -q "^rust-version = \"$msrv\"" "$d/Cargo.toml" || continue
+  echo "--- $(basename "$d") with $msrv"
+  cargo "+$msrv" test --manifest-path "$d/Cargo.toml"
+  n=$((n + 1))
+done
+[ "$n" -ge 3 ] || { echo "FAIL: $n stand-ins with rust-version $msrv (want 34, 48, 49)" >&2; exit 1; }

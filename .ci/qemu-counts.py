@@ -22,8 +22,14 @@ AArch64 runs once per QEMU_CPU given; riscv64 (FENCE.I of
 pipeline_flush_local, and its syscalls) runs once after them, with QEMU's
 default riscv64 CPU, whatever the arguments.
 
-4. The peers (wasmtime-internal-jit-icache-coherence, clear-cache) on the
-   same calls, counted the same way, and whether they maintain every line.
+4. The peers (wasmtime-internal-jit-icache-coherence 48.0.x and 50.0.x,
+   clear-cache) on the same calls, counted the same way, and whether they
+   maintain every line. 48.0.x and clear-cache are the crate's
+   dev-dependencies (examples/count_driver.rs); 50.0.x needs Rust 1.97, so
+   the same driver is built by peers/Cargo.toml with that toolchain
+   (PEERS_TOOLCHAIN, default 1.97.0; for riscv64, which rustup has no 1.97
+   standard library for here, nightly 1.97 with -Zbuild-std) into
+   target/peers and runs only its wasmtime windows (`windows peers`).
 
 It ends by printing a Markdown table of it all. With --write-readme the
 table replaces the README's <!-- counts:begin --> ... <!-- counts:end -->
@@ -48,7 +54,12 @@ PLUGIN = os.path.join(ROOT, "target", "qemu-plugin", "libinsn_count.so")
 KINDS = ("dc", "ic", "dsb", "isb", "fencei")
 
 
-def driver(arch):
+PEERS_TOOLCHAIN = os.environ.get("PEERS_TOOLCHAIN", "1.97.0")
+
+
+def driver(arch, peers=False):
+    if peers:
+        return os.path.join(ROOT, "target", "peers", ARCHES[arch][0], "release", "count_driver")
     return os.path.join(ROOT, "target", ARCHES[arch][0], "release", "examples", "count_driver")
 
 
@@ -276,9 +287,11 @@ def dual_aliases(name, ops, ctr, d_addrs, i_addrs, cpu):
           f"{cpu} {name}: IC outside the executed alias {rx[0]:#x}..{rx[1]:#x}: {hexes(i_addrs)}")
 
 
-def instruction_counts(cpu):
+def instruction_counts(cpu, peers=False):
+    """Every window of the driver (with peers: the peers driver's wasmtime
+    windows), counted, logged, and checked against the model."""
     env = dict(os.environ, QEMU_CPU=cpu)
-    qemu, exe = ARCHES["aarch64"][1], driver("aarch64")
+    qemu, exe = ARCHES["aarch64"][1], driver("aarch64", peers)
     sites = {}
     for line in run(qemu + [exe, "sites"], env).stdout.splitlines():
         kind, addr, reg = line.split()
@@ -290,20 +303,21 @@ def instruction_counts(cpu):
         counts_file, log = os.path.join(tmp, "counts"), os.path.join(tmp, "cpu.log")
         out = run(qemu + ["-plugin", f"{PLUGIN},out={counts_file}", "-singlestep",
                           "-d", "cpu,nochain", "-dfilter", dfilter, "-D", log,
-                          exe, "windows"], env).stdout
+                          exe, "windows"] + (["peers"] if peers else []), env).stdout
         windows, counts = parse_windows(out), parse_counts(counts_file)
         logged = parse_cpu_log(log, sites)
     check(len(windows) == len(counts) == len(logged),
           f"{cpu}: {len(windows)} windows, {len(counts)} counted, {len(logged)} logged")
     names = {name for name, _, _ in windows}
-    for name in list(FIXED.get(cpu, {})) + list(FIXED_GIVEN):
+    for name in [] if peers else list(FIXED.get(cpu, {})) + list(FIXED_GIVEN):
         check(name in names, f"{cpu}: window {name} ran")
-    print(f"{cpu}:")
+    print(f"{cpu}:" + (" (peers driver, Wasmtime 50)" if peers else ""))
     print(f"  {'window':<24} {'calls':<30} {'CTR_EL0':>10}   dc   ic  dsb  isb insns  sequence")
     for (name, ctr, ops), c, events in zip(windows, counts, logged):
-        if ops and ops[0][0] in PEERS:
+        if ops and ops[0][0] in PEER_OPS:
             peer_row(cpu, name, ctr, ops, c, events)
             continue
+        check(not peers, f"{cpu} {name}: the peers driver ran a window of this crate")
         want_events = model(ops, ctr, "aarch64")
         want = counts_of(want_events)
         got = tuple(c[k] for k in KINDS)
@@ -332,15 +346,21 @@ def instruction_counts(cpu):
         print(f"  {name:<24} {summary(ops):<30} {ctr:>#10x} {got[0]:>4} {got[1]:>4} {got[2]:>4} "
               f"{got[3]:>4} {c['insns']:>5}  {ok}")
         ROWS[(cpu, name)] = (got[:4], c["insns"], "yes")
-    for name in PEER_WINDOWS:
+    for name in PEER_WINDOWS[peers]:
         check((cpu, name) in ROWS, f"{cpu}: peer window {name} ran")
 
 
 # --- The generated table (README "Performance") -----------------------------
 
-PEERS = {"W": "wasmtime", "K": "clear-cache"}
-PEER_WINDOWS = [f"{crate}-{case}" for crate in PEERS.values()
-                for case in ("4k-aligned", "4k-plus-1", "separate-16x256")]
+PEER_OPS = ("W", "K")  # a window of a peer's calls: W (wasmtime), K (clear-cache)
+# The peers, as the tables name them; the window names start with these.
+# Wasmtime 48.0.x stands for 49.0.x too (the same source; cranelift-jit
+# 0.135 and 0.136 pin them).
+PEERS = ["wasmtime-48", "wasmtime-50", "clear-cache"]
+PEER_WINDOWS = {  # the root driver's peer windows, the peers driver's
+    peers: [f"{crate}-{case}" for crate in (["wasmtime-50"] if peers else ["wasmtime-48", "clear-cache"])
+            for case in ("4k-aligned", "4k-plus-1", "separate-16x256")]
+    for peers in (False, True)}
 ROWS = {}      # (cpu, window) -> ((dc, ic, dsb, isb), insns, covers every line)
 SYSCALLS = {}  # (what, crate) -> system calls per call, from -strace
 
@@ -395,7 +415,7 @@ def markdown(cpus):
     for cpu in cpus:
         for case, ours, peer in CASES:
             for crate, window in [("icache-coherence", ours)] + (
-                    [(p, f"{p}-{peer}") for p in PEERS.values()] if peer else []):
+                    [(p, f"{p}-{peer}") for p in PEERS] if peer else []):
                 if (cpu, window) not in ROWS:
                     continue
                 (dc, ic, dsb, isb), insns, cover = ROWS[(cpu, window)]
@@ -410,20 +430,23 @@ def markdown(cpus):
             "(a system call's own instructions run in the kernel and are not counted here):", "",
             "| case | crate | fence.i | instructions |", "|---|---|---:|---:|"]
     for case, crate, window in [
-            ("clear_cache, 4 KiB", "icache-coherence", "riscv-clear-4k"),
-            ("clear_cache, 4 KiB", "wasmtime", "wasmtime-riscv-clear-4k"),
-            ("clear_cache, 4 KiB", "clear-cache", "clear-cache-riscv-clear-4k"),
+            ("clear_cache, 4 KiB", "icache-coherence", "riscv-clear-4k")] + [
+            ("clear_cache, 4 KiB", p, f"{p}-riscv-clear-4k") for p in PEERS] + [
             ("pipeline_flush_local", "icache-coherence", "local-sync")]:
         if ("riscv64", window) in ROWS:
             counts, insns, _ = ROWS[("riscv64", window)]
             out.append(f"| {case} | {crate} | {counts[4]} | {insns} |")
     out += ["", "System calls per call: `SVC #0`/`ECALL` instructions executed by N calls, less "
             "those of 0 calls, divided by N (the plugin; QEMU's `-strace` omits riscv_flush_icache). "
-            "The membarrier commands themselves are checked from `-strace`.", "",
-            "| call | icache-coherence | wasmtime | clear-cache |", "|---|---:|---:|---:|"]
+            "The membarrier commands themselves are checked from `-strace`; riscv_flush_icache's "
+            "flags argument (`a2`) from QEMU's register log at each `ECALL` (QEMU answers that call "
+            "itself, unseen by `-strace`): 0 makes every thread's instruction fetch coherent, 1 "
+            "(`SYS_RISCV_FLUSH_ICACHE_LOCAL`) only the calling thread's.", "",
+            "| call | " + " | ".join(["icache-coherence"] + PEERS) + " |",
+            "|---|" + "---:|" * (1 + len(PEERS))]
     for what in ("aarch64 clear_cache (4 KiB) x1000", "aarch64 pipeline_flush_mt x100",
-                 "riscv64 clear_cache (4 KiB) x1000"):
-        cells = [SYSCALLS.get((what, c), "–") for c in ("icache-coherence", "wasmtime", "clear-cache")]
+                 "riscv64 clear_cache (4 KiB) x1000", "riscv64 riscv_flush_icache flags"):
+        cells = [SYSCALLS.get((what, c), "–") for c in ["icache-coherence"] + PEERS]
         out.append(f"| {what} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -444,25 +467,64 @@ def readme_block(text):
 def peer_syscalls(cpu):
     """System calls of each crate's calls, for the table: SVC/ECALL
     instructions executed (the plugin), N calls against none."""
-    def extra(arch, args, base_args):
+    def extra(arch, args, base_args, peers=False):
         def total(a):
-            plug = plugin_run(arch, a, cpu if arch == "aarch64" else None)[1]
+            plug = plugin_run(arch, a, cpu if arch == "aarch64" else None, peers)[1]
             return int(re.search(r"^syscalls total=(\d+)$", plug, re.M).group(1))
         return total(args) - total(base_args)
+    # (op, crate, which driver)
+    peers = [("W", "wasmtime-48", False), ("W", "wasmtime-50", True), ("K", "clear-cache", False)]
 
     def per(n, calls):
         return f"{max(0, calls) / n:.3g}"
     for arch in ("aarch64", "riscv64"):
         what = f"{arch} clear_cache (4 KiB) x1000"
         SYSCALLS[(what, "icache-coherence")] = per(1000, extra(arch, ["clear", "1000"], ["clear", "0"]))
-        for c, crate in PEERS.items():
-            SYSCALLS[(what, crate)] = per(1000, extra(arch, ["peer-clear", c, "1000"], ["peer-clear", c, "0"]))
+        for c, crate, p in peers:
+            SYSCALLS[(what, crate)] = per(1000, extra(arch, ["peer-clear", c, "1000"], ["peer-clear", c, "0"], p))
     ours = membarriers(strace("aarch64", ["flush", "100"], cpu)[1])
-    theirs = membarriers(strace("aarch64", ["wasmtime-flush", "100"], cpu)[1])
     SYSCALLS[("aarch64 pipeline_flush_mt x100", "icache-coherence")] = per(100, len(ours))
-    SYSCALLS[("aarch64 pipeline_flush_mt x100", "wasmtime")] = per(100, len(theirs))
-    print(f"{cpu}: membarrier for 100 flushes: icache-coherence {len(ours)} "
-          f"{compress([c for c, _, _ in ours])}, wasmtime {len(theirs)} {compress([c for c, _, _ in theirs])}")
+    print(f"{cpu}: membarrier for 100 flushes: icache-coherence {len(ours)} {compress([c for c, _, _ in ours])}")
+    for crate, p in (("wasmtime-48", False), ("wasmtime-50", True)):
+        theirs = membarriers(strace("aarch64", ["wasmtime-flush", "100"], cpu, p)[1])
+        SYSCALLS[("aarch64 pipeline_flush_mt x100", crate)] = per(100, len(theirs))
+        print(f"{cpu}: membarrier for 100 flushes: {crate} {len(theirs)} {compress([c for c, _, _ in theirs])}")
+
+
+FLAG_NAMES = {0: "0 (every thread)", 1: "1 (LOCAL: calling thread)"}
+
+
+def riscv_flush_flags():
+    """The flags argument of each crate's riscv_flush_icache calls: 100
+    `clear_cache` of 4 KiB, the registers of every ECALL logged by QEMU
+    (-singlestep -d cpu -dfilter on the driver's `ecall-sites`), a7 = 259.
+    QEMU answers riscv_flush_icache itself, before -strace and the plugins'
+    system-call callback see it: the register log is the only witness."""
+    env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
+    qemu = ARCHES["riscv64"][1]
+    runs = [("icache-coherence", ["clear", "100"], False), ("wasmtime-48", ["peer-clear", "W", "100"], False),
+            ("wasmtime-50", ["peer-clear", "W", "100"], True), ("clear-cache", ["peer-clear", "K", "100"], False)]
+    for crate, args, peers in runs:
+        exe = driver("riscv64", peers)
+        sites = [l.split()[1] for l in run(qemu + [exe, "ecall-sites"], env).stdout.splitlines()]
+        check(len(sites) > 0, f"riscv64 {crate}: found ECALL sites")
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "cpu.log")
+            run(qemu + ["-singlestep", "-d", "cpu,nochain", "-dfilter", ",".join(f"{a}+4" for a in sites),
+                        "-D", log, exe] + args, env)
+            text = open(log).read()
+        flags = {}
+        for block in text.split(" pc ")[1:]:
+            a7 = int(re.search(r"x17/a7\s+([0-9a-f]+)", block).group(1), 16)
+            if a7 == 259:
+                a2 = int(re.search(r"x12/a2\s+([0-9a-f]+)", block).group(1), 16)
+                flags[a2] = flags.get(a2, 0) + 1
+        print(f"riscv64: {crate}: clear_cache x100: riscv_flush_icache flags {flags or 'none'}")
+        check(sum(flags.values()) == 100, f"riscv64 {crate}: {sum(flags.values())} riscv_flush_icache calls for 100 clear_cache (want 100)")
+        if crate == "icache-coherence":
+            check(set(flags) == {0}, f"riscv64: icache-coherence passed flags {flags} (want 0: every thread)")
+        SYSCALLS[("riscv64 riscv_flush_icache flags", crate)] = \
+            ", ".join(FLAG_NAMES.get(f, str(f)) for f in sorted(flags)) or "–"
 
 
 def compress(kinds):
@@ -476,21 +538,22 @@ def compress(kinds):
     return " ".join(str(k) if n == 1 else f"{k}*{n}" for k, n in out) or "nothing"
 
 
-def riscv_counts():
-    qemu, exe = ARCHES["riscv64"][1], driver("riscv64")
+def riscv_counts(peers=False):
+    qemu, exe = ARCHES["riscv64"][1], driver("riscv64", peers)
     env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
     with tempfile.TemporaryDirectory() as tmp:
         counts_file = os.path.join(tmp, "counts")
-        out = run(qemu + ["-plugin", f"{PLUGIN},out={counts_file}", exe, "windows"], env).stdout
+        out = run(qemu + ["-plugin", f"{PLUGIN},out={counts_file}", exe, "windows"]
+                  + (["peers"] if peers else []), env).stdout
         windows, counts = parse_windows(out), parse_counts(counts_file)
     check(len(windows) == len(counts), f"riscv64: {len(windows)} windows, {len(counts)} counted")
     names = {name for name, _, _ in windows}
-    for name in FIXED_RISCV:
+    for name in [] if peers else FIXED_RISCV:
         check(name in names, f"riscv64: window {name} ran")
-    print("riscv64:")
+    print("riscv64:" + (" (peers driver, Wasmtime 50)" if peers else ""))
     print(f"  {'window':<24} {'calls':<30} fence.i insns")
     for (name, _, ops), c in zip(windows, counts):
-        if ops and ops[0][0] in PEERS:
+        if ops and ops[0][0] in PEER_OPS:
             ROWS[("riscv64", name)] = (tuple(c[k] for k in KINDS), c["insns"], "-")
             print(f"  {name:<24} {summary(ops):<30} {c['fencei']:>7} {c['insns']:>5}  peer")
             continue
@@ -504,7 +567,8 @@ def riscv_counts():
                   f"riscv64 {name}: {c['insns']} instructions in the window, want exactly {FIXED_INSNS[name]}")
         print(f"  {name:<24} {summary(ops):<30} {got[4]:>7} {c['insns']:>5}")
         ROWS[("riscv64", name)] = (got, c["insns"], "-")
-    for name in ("riscv-clear-4k", "wasmtime-riscv-clear-4k", "clear-cache-riscv-clear-4k"):
+    for name in (["wasmtime-50-riscv-clear-4k"] if peers else
+                 ["riscv-clear-4k", "wasmtime-48-riscv-clear-4k", "clear-cache-riscv-clear-4k"]):
         check(("riscv64", name) in ROWS, f"riscv64: window {name} ran")
 
 
@@ -513,13 +577,13 @@ def riscv_counts():
 STRACE_RE = re.compile(r"^\d+ (\w+)\(([^)]*)\)(?: = (\S+))?", re.M)
 
 
-def strace(arch, args, cpu=None):
+def strace(arch, args, cpu=None, peers=False):
     """The driver's stdout, and the (name, arguments, result) of every
     system call QEMU's -strace logged for it."""
     env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
     if cpu:
         env["QEMU_CPU"] = cpu
-    r = run(ARCHES[arch][1] + ["-strace", driver(arch)] + args, env)
+    r = run(ARCHES[arch][1] + ["-strace", driver(arch, peers)] + args, env)
     return r.stdout, [(n, a.split(","), ret) for n, a, ret in STRACE_RE.findall(r.stderr)]
 
 
@@ -579,14 +643,14 @@ def local_syscalls(arch, cpu=None):
           f"{label}: pipeline_flush_local x1000 made syscalls: {len(base)} at baseline, {len(many)} with")
 
 
-def plugin_run(arch, args, cpu):
+def plugin_run(arch, args, cpu, peers=False):
     """The driver's stdout and the plugin's output for a whole run."""
     env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
     if cpu:
         env["QEMU_CPU"] = cpu
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "plugin.txt")
-        r = run(ARCHES[arch][1] + ["-plugin", f"{PLUGIN},arg=out={path}", driver(arch)] + args, env)
+        r = run(ARCHES[arch][1] + ["-plugin", f"{PLUGIN},arg=out={path}", driver(arch, peers)] + args, env)
         with open(path) as f:
             return r.stdout, f.read()
 
@@ -642,6 +706,15 @@ def build():
     for target, _ in ARCHES.values():
         subprocess.run(["cargo", "build", "--quiet", "--release", "--target", target,
                         "--example", "count_driver"], check=True, cwd=ROOT)
+        # The same driver against Wasmtime 50 (Rust 1.97; peers/Cargo.toml).
+        # Rustup has no 1.97 (nor nightly) standard library for riscv64 here:
+        # there, nightly (1.97) builds it from rust-src.
+        toolchain, std = ((PEERS_TOOLCHAIN, []) if target.startswith("aarch64")
+                          else ("nightly", ["-Zbuild-std=std,panic_abort"]))
+        subprocess.run(["cargo", f"+{toolchain}", "build", "--quiet", "--release", "--locked"] + std +
+                       ["--manifest-path", os.path.join(ROOT, "peers", "Cargo.toml"),
+                        "--target", target, "--bin", "count_driver"], check=True, cwd=ROOT,
+                       env=dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target", "peers")))
     # The load test's binary (debug, as `cargo test` builds it: reused).
     out = subprocess.run(["cargo", "test", "--quiet", "--no-run", "--target", ARCHES["aarch64"][0],
                           "--test", "load", "--message-format=json"], check=True, cwd=ROOT,
@@ -658,12 +731,15 @@ def main():
     build()
     for cpu in cpus:
         instruction_counts(cpu)
+        instruction_counts(cpu, peers=True)
         syscall_counts(cpu)
         ctr_el0_reads(cpu)
     load_syscalls(cpus[0])
     riscv_counts()
+    riscv_counts(peers=True)
     local_syscalls("riscv64")
     peer_syscalls(cpus[0])
+    riscv_flush_flags()
     table = markdown(cpus)
     print(table)
     if flags & {"--write-readme", "--check-readme"}:

@@ -4,8 +4,16 @@
 //! times depend on the machine and, under QEMU, mean nothing.
 //!
 //! Peers (dev-dependencies, on x86_64, aarch64 and riscv64, where both
-//! build): `wasmtime-internal-jit-icache-coherence` 48.0.8 (what
-//! cranelift-jit 0.135 pins) and `clear-cache` 0.1.
+//! build): `wasmtime-internal-jit-icache-coherence` 48.0.10 (what
+//! cranelift-jit 0.135 pins; 49.0.x is the same source), named
+//! `wasmtime-48`, and `clear-cache` 0.1. `peers/Cargo.toml` builds this
+//! same file with Rust 1.97 against 50.0.x, named `wasmtime-50` (its
+//! results go to `target/peers/criterion`):
+//!
+//! ```text
+//! CARGO_TARGET_DIR="$PWD/target/peers" cargo +1.97.0 bench --manifest-path peers/Cargo.toml \
+//!     --bench clear_cache -- 'wasmtime-50|icache-coherence' --save-baseline native
+//! ```
 //!
 //! - `clear_cache/<bytes>`: every call cleans a range that was written just
 //!   before (dirty lines), at a fresh offset in a 16 MiB mapping; only the
@@ -65,6 +73,13 @@ unsafe fn ours(p: *const c_void, len: usize) {
 mod peers {
     use std::ffi::c_void;
 
+    /// The wasmtime peer's name: `wasmtime-48` (this crate's dev-dependency,
+    /// 48.0.x), or `wasmtime-50` when `peers/Cargo.toml` builds this file.
+    pub const WASMTIME: &str = match env!("CARGO_PKG_NAME").as_bytes() {
+        b"icache-coherence" => "wasmtime-48",
+        _ => "wasmtime-50",
+    };
+
     /// `wasmtime-internal-jit-icache-coherence`.
     pub unsafe fn wasmtime(p: *const c_void, len: usize) {
         // SAFETY: forwarded.
@@ -92,7 +107,7 @@ fn cleaners() -> Vec<(&'static str, Clean)> {
         target_arch = "riscv64"
     ))]
     v.extend([
-        ("wasmtime", peers::wasmtime as Clean),
+        (peers::WASMTIME, peers::wasmtime as Clean),
         ("clear-cache", peers::clear_cache as Clean),
     ]);
     v
@@ -109,7 +124,7 @@ fn flushers() -> Vec<(&'static str, fn())> {
         target_arch = "aarch64",
         target_arch = "riscv64"
     ))]
-    v.push(("wasmtime", peers::wasmtime_flush));
+    v.push((peers::WASMTIME, peers::wasmtime_flush));
     v
 }
 

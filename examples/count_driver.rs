@@ -15,9 +15,20 @@
 //!     (`wasmtime-internal-jit-icache-coherence`, `clear-cache`), for the
 //!     side-by-side table.
 //!
+//!   `windows peers`: only the wasmtime windows. (This file is also the
+//!   `count_driver` of `peers/Cargo.toml`, built with Rust 1.97 against
+//!   Wasmtime 50.0.x; there the wasmtime peer is named `wasmtime-50`, here
+//!   `wasmtime-48`: see [`WASMTIME`].)
+//!
 //!   The TCG plugin `tests/qemu/insn_count.c` prints, per window, how many
 //!   `DC CVAU`, `IC IVAU`, `DSB ISH`, `ISB` and `FENCE.I` ran, and how many
 //!   instructions of any kind.
+//! - `ecall-sites` (riscv64): prints the address of every `ECALL` in
+//!   every executable mapping (the C library's included), so QEMU can log
+//!   the registers of each system call (`-singlestep -d cpu -dfilter`):
+//!   QEMU handles `riscv_flush_icache` itself, without -strace or the
+//!   plugin's system-call callback seeing it, and `.ci/qemu-counts.py`
+//!   reads its flags (`a2`) from that log.
 //! - `sites` (AArch64): prints the address, kind and register of every
 //!   `DC CVAU`, `IC IVAU`, `DSB ISH`, `ISB` and window marker in this
 //!   program's code, so QEMU can log the register each one received
@@ -45,6 +56,15 @@ use icache_coherence::{clear_cache, init, pipeline_flush_local, pipeline_flush_m
 #[path = "../tests/support/mmap.rs"]
 mod mmap;
 use mmap::map_anonymous as buffer;
+
+/// The wasmtime peer's name in window names: `wasmtime-48` in this crate
+/// (its dev-dependency, 48.0.x, what 49.0.x also is), `wasmtime-50` when
+/// `peers/Cargo.toml` builds this file against 50.0.x.
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+const WASMTIME: &str = match env!("CARGO_PKG_NAME").as_bytes() {
+    b"icache-coherence" => "wasmtime-48",
+    _ => "wasmtime-50",
+};
 
 fn count_arg(args: &[String]) -> usize {
     args.get(2).and_then(|s| s.parse().ok()).expect("a count")
@@ -129,9 +149,11 @@ fn main() -> ExitCode {
             }
         }
         #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
-        Some("windows") => windows::windows(),
+        Some("windows") => windows::windows(args.get(2).map(String::as_str) == Some("peers")),
         #[cfg(target_arch = "aarch64")]
         Some("sites") => windows::sites(),
+        #[cfg(target_arch = "riscv64")]
+        Some("ecall-sites") => windows::ecall_sites(),
         _ => {
             eprintln!(
                 "usage: count_driver baseline | flush N | init-flush N | init-twice | clear N \
@@ -238,23 +260,26 @@ mod windows {
     }
 
     #[cfg(target_arch = "riscv64")]
-    pub(super) fn windows() {
-        empty();
-        local_sync();
-        local_sync_x3();
+    pub(super) fn windows(peers_only: bool) {
+        if !peers_only {
+            empty();
+            local_sync();
+            local_sync_x3();
+        }
         // clear_cache of 4 KiB: this crate (`c:`), wasmtime (`W:`),
         // clear-cache (`K:`); each a system call, no FENCE.I in user space.
         let buf = buffer(4096) as usize;
         // First use outside any window (this crate decides its mode once).
         // SAFETY: 4096 mapped, readable bytes.
         unsafe { clear_cache(buf as *const c_void, 4096) }.expect("clear_cache");
-        for op in ['c', 'W', 'K'] {
+        let ops: &[char] = if peers_only { &['W'] } else { &['c', 'W', 'K'] };
+        for &op in ops {
             let name = match op {
-                'c' => "riscv-clear-4k",
-                'W' => "wasmtime-riscv-clear-4k",
-                _ => "clear-cache-riscv-clear-4k",
+                'c' => "riscv-clear-4k".to_string(),
+                'W' => format!("{WASMTIME}-riscv-clear-4k"),
+                _ => "clear-cache-riscv-clear-4k".to_string(),
             };
-            describe(name, None, &[format!("{op}:{buf:#x}:4096")]);
+            describe(&name, None, &[format!("{op}:{buf:#x}:4096")]);
             let p = buf as *const c_void;
             start();
             // SAFETY: 4096 mapped, readable bytes.
@@ -271,12 +296,35 @@ mod windows {
     }
 
     #[cfg(target_arch = "aarch64")]
-    pub(super) fn windows() {
-        aarch64::windows()
+    pub(super) fn windows(peers_only: bool) {
+        aarch64::windows(peers_only)
     }
 
     #[cfg(target_arch = "aarch64")]
     pub(super) use aarch64::sites;
+
+    /// Every `ECALL` (0x00000073, at any 2-byte boundary: compressed code)
+    /// in the process's executable mappings: `ecall ADDR`.
+    #[cfg(target_arch = "riscv64")]
+    pub(super) fn ecall_sites() {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        for line in maps.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 6 || !f[1].contains('x') || !f[1].contains('r') {
+                continue;
+            }
+            let (lo, hi) = f[0].split_once('-').unwrap();
+            let lo = usize::from_str_radix(lo, 16).unwrap();
+            let hi = usize::from_str_radix(hi, 16).unwrap();
+            for addr in (lo..hi - 2).step_by(2) {
+                // SAFETY: inside a mapped, readable segment (4 bytes before its end).
+                let w = unsafe { (addr as *const u32).read_unaligned() };
+                if w == 0x0000_0073 {
+                    println!("ecall {addr:#x}");
+                }
+            }
+        }
+    }
 
     #[cfg(target_arch = "aarch64")]
     mod aarch64 {
@@ -429,10 +477,21 @@ mod windows {
             (rw, rx)
         }
 
-        pub(in super::super) fn windows() {
+        pub(in super::super) fn windows(peers_only: bool) {
             // Warm the geometry cache outside any window.
             let _ = cache_geometry();
             let buf = buffer(4 * 4096) as usize + 4096;
+            // Sixteen 256-byte ranges, 64-byte (and 256-byte) aligned, 512
+            // bytes apart: no line shared.
+            let sixteen: Vec<(usize, usize)> = (0..16).map(|k| (buf + 512 * k, 256)).collect();
+            let peers: &[(char, &str)] = if peers_only {
+                &[('W', WASMTIME)]
+            } else {
+                &[('W', WASMTIME), ('K', "clear-cache")]
+            };
+            if peers_only {
+                return peer_windows(peers, buf, &sixteen);
+            }
             let geometry = |ctr| Some(CacheGeometry::from_ctr_el0(ctr));
             empty();
             window("probed-4k-aligned", None, buf, 4096);
@@ -452,9 +511,7 @@ mod windows {
             );
             window("wraps", None, usize::MAX - 10, 100);
 
-            // Batches. Sixteen 256-byte ranges, 64-byte (and 256-byte)
-            // aligned, 512 bytes apart: no line shared.
-            let sixteen: Vec<(usize, usize)> = (0..16).map(|k| (buf + 512 * k, 256)).collect();
+            // Batches.
             batch("ranges-16x256", None, &sixteen);
             separate("separate-16x256", &sixteen);
             // [0,100), [64,200), [200,300): overlapping, then adjacent.
@@ -489,11 +546,15 @@ mod windows {
             local_sync();
             local_sync_x3();
 
-            // The peers, on the same buffers.
-            for (c, crate_) in [('W', "wasmtime"), ('K', "clear-cache")] {
+            peer_windows(peers, buf, &sixteen);
+        }
+
+        /// The peers, on the same buffers as this crate's windows.
+        fn peer_windows(peers: &[(char, &str)], buf: usize, sixteen: &[(usize, usize)]) {
+            for &(c, crate_) in peers {
                 peer(&format!("{crate_}-4k-aligned"), c, &[(buf, 4096)]);
                 peer(&format!("{crate_}-4k-plus-1"), c, &[(buf + 1, 4096)]);
-                peer(&format!("{crate_}-separate-16x256"), c, &sixteen);
+                peer(&format!("{crate_}-separate-16x256"), c, sixteen);
             }
         }
 

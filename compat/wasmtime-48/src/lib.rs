@@ -1,13 +1,15 @@
 //! A stand-in for Wasmtime's instruction-cache crate, with
 //! [`icache-coherence`](https://docs.rs/icache-coherence) doing the work.
 //!
-//! This source builds two packages, one per name cranelift-jit has
-//! depended on: `wasmtime-internal-jit-icache-coherence` (cranelift-jit
-//! 0.122 and later) and `wasmtime-jit-icache-coherence` (up to 0.121). Each
+//! This source builds the stand-ins for every Wasmtime line whose functions
+//! return [`std::io::Result`]: `wasmtime-internal-jit-icache-coherence`
+//! 48.0.x and 49.0.x (cranelift-jit 0.135.x, 0.136.x) and
+//! `wasmtime-jit-icache-coherence` 34.0.x (the name up to cranelift-jit
+//! 0.121); the 50.0.x stand-in wraps it in Wasmtime's own `Result`. Each
 //! has exactly the public API of the crate it replaces, [`clear_cache`] and
 //! [`pipeline_flush_mt`], and the version cranelift-jit pins, so that one
 //! `[patch.crates-io]` entry makes an unmodified cranelift-jit use
-//! icache-coherence (see its README, "Using it with Cranelift / Wasmtime").
+//! icache-coherence (see compat/README.md in its repository).
 //!
 //! In self-modifying code such as a JIT, the new code must be made visible
 //! to instruction fetch before it runs: x86 and s390x keep their caches
@@ -18,7 +20,7 @@
 //! ```
 //! # use std::ffi::c_void;
 //! use wasmtime_internal_jit_icache_coherence::{clear_cache, pipeline_flush_mt};
-//! # fn main() -> std::io::Result<()> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! # let code = vec![0u8; 64];
 //! # let pages = [(code.as_ptr() as *const c_void, code.len())];
 //! // After writing the code (and making it executable):
@@ -39,8 +41,8 @@
 //! (Wasmtime's assumes 64-byte lines and issues no `DC CVAU`), and a
 //! registered `membarrier(PRIVATE_EXPEDITED_SYNC_CORE)` with fallbacks; on
 //! riscv64 Linux, `riscv_flush_icache` for every thread of the process
-//! (flags 0; Wasmtime 48.0.8 passes 1, `SYS_RISCV_FLUSH_ICACHE_LOCAL`,
-//! which covers the calling thread only).
+//! (flags 0; Wasmtime's 34.0.2, 48.0.x, 49.0.x, 50.0.x and 51.0.0 pass 1,
+//! `SYS_RISCV_FLUSH_ICACHE_LOCAL`, which covers the calling thread only).
 //! Both functions return [`std::io::Result`] on every platform (Wasmtime's
 //! returns its own error type on some non-Linux platforms; `?` and
 //! `.expect(..)`, which cranelift-jit uses, work with either). On a target
