@@ -329,7 +329,7 @@ def self_test(listing):
                                capture_output=True, text=True)
             fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
             if r.returncode != 0 and fails:
-                print(f"ok   mutation fails the tie check: {what}\n       {fails[0]}")
+                print(f"ok   mutation fails the tie check: {what}\n       it says: {fails[0][5:]}")
             else:
                 print(f"FAIL mutation passed the tie check: {what}")
                 ok = False
