@@ -37,6 +37,10 @@ which only add synchronisation). Which call is made (SYNC_CORE first) and
 when a concurrent call covers the caller are checked by the unit tests and
 the loom model (README, "Correctness"), not here.
 
+Every listing_* function must have a row in TIES, and one with IDC/DIC
+branches a row for each of the four combinations, so a new public function
+fails here until a test models it.
+
 Last line: "litmus-tie: N passed, N failed"; exit status 1 on any failure.
 """
 import os
@@ -273,6 +277,18 @@ def check(listing):
             passed += 1
         except (ValueError, KeyError) as e:
             print(f"FAIL {label}: {e}")
+            failed += 1
+    # Coverage: every function in the listing has a tie, and each one with
+    # IDC/DIC branches has one for each of the four combinations.
+    for func, insns in sorted(funcs.items()):
+        configs = {(i, d) for f, i, d, *_ in TIES if f == func}
+        branches = any(re.match(r"tbn?z \w+, #(28|29),", i) for i in insns)
+        need = {(0, 0), (0, 1), (1, 0), (1, 1)} if branches else {(0, 0)}
+        if not configs:
+            print(f"FAIL listing_{func}: no litmus test is tied to it (add it to TIES)")
+            failed += 1
+        elif not need <= configs:
+            print(f"FAIL listing_{func}: no tie for IDC/DIC = {sorted(need - configs)}")
             failed += 1
     print(f"litmus-tie: {passed} passed, {failed} failed")
     return failed == 0
