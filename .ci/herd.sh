@@ -91,7 +91,7 @@ if [ -f "$dest/.complete" ]; then
 else
   ensure_packages "${kit_pkgs[@]}" ocaml-nox ocaml-dune menhir libmenhir-ocaml-dev \
     libzarith-ocaml-dev ocaml-findlib
-  echo "building into $dest (about 4-5 minutes on 2 cores)"
+  echo "building into $dest (4 to 10 minutes on 2 cores, depending on the load)"
   build "$dest"
   echo "built in $(elapsed)"
 fi
