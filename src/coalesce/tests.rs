@@ -1061,30 +1061,3 @@ fn no_wake_is_lost_when_an_issuer_is_delayed_across_a_wrap() {
         Err(_) => panic!("a caller was never woken (still inside run after 30 s)"),
     }
 }
-
-#[cfg(target_os = "linux")]
-#[test]
-#[ignore]
-fn scratch_adaptive_engagement() {
-    for k in [2usize, 4] {
-        for strict in [false, true] {
-            let cmd = if strict { 32 } else { MEMBARRIER_CMD_PRIVATE_EXPEDITED };
-            if strict { membarrier(64).unwrap(); } else { register_private_expedited(); }
-            let c = Coalescer::new();
-            let calls = AtomicUsize::new(0);
-            let protocol = AtomicUsize::new(0);
-            let t0 = Instant::now();
-            thread::scope(|s| {
-                for _ in 0..k {
-                    s.spawn(|| {
-                        for _ in 0..20000 {
-                            if c.coalesce_for.load(Relaxed) != 0 { protocol.fetch_add(1, Relaxed); }
-                            c.run_adaptive(|| { calls.fetch_add(1, Relaxed); membarrier(cmd) }).unwrap();
-                        }
-                    });
-                }
-            });
-            eprintln!("k={k} strict={strict}: calls/flush {:.3}, protocol share {:.3}, {:?}", calls.load(Relaxed) as f64 / (k*20000) as f64, protocol.load(Relaxed) as f64 / (k*20000) as f64, t0.elapsed());
-        }
-    }
-}
