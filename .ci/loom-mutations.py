@@ -116,10 +116,12 @@ def main():
             try:
                 # Caught if any of its models catches it (tried in order).
                 tried = []
+                total = 0.0
                 for model in models:
                     code, out, secs = run(
                         ["cargo", "test", "--release", "--lib", f"coalesce::loom_tests::{model}", "--", "--exact"],
                         copy, env, 900)
+                    total += secs
                     if code is not None and code != 0 and ("panicked" in out or "deadlock" in out.lower()):
                         why = "deadlock" if "deadlock" in out.lower() else "assertion"
                         for line in out.splitlines():
@@ -138,7 +140,7 @@ def main():
                     outcome = "NOT CAUGHT (" + "; ".join(tried) + ")"
                     missed += 1
                 rows.append((name, outcome))
-                print(f"{name:<58} {outcome} ({secs:.0f} s)", flush=True)
+                print(f"{name:<58} {outcome} ({total:.0f} s)", flush=True)
             finally:
                 open(f, "w").write(original)
     finally:
