@@ -476,7 +476,11 @@ pub unsafe fn clear_cache_ranges_with(
 /// - **AArch64 (not Apple or Windows)**: `DC CVAU` on the lines of
 ///   `written`, `DSB ISH`, `IC IVAU` on the lines of `executed`, `DSB ISH`,
 ///   `ISB`.
-/// - **Apple**: `sys_dcache_flush(written)`, `sys_icache_invalidate(executed)`.
+/// - **Apple**: `sys_icache_invalidate(executed)` only. Apple's cores need
+///   no data-cache clean for instruction fetch (libplatform's arm64
+///   `sys_dcache_flush` is a single `DSB ISH`, which
+///   `sys_icache_invalidate` issues too), and on x86_64
+///   `sys_dcache_flush` would evict the new code with `CLFLUSH`.
 /// - **elsewhere**: [`clear_cache`] on `executed` (the OS maintains by
 ///   virtual address, and data caches are physically tagged, so the
 ///   executed alias reaches the written lines; x86 and s390x need nothing).
