@@ -63,3 +63,26 @@ cfg_table! {
         }
     }
 }
+
+/// The name of the instruction [`pipeline_flush_local`] executes here.
+#[allow(unreachable_code)]
+pub(crate) fn local_sync_instruction() -> &'static str {
+    #[cfg(miri)]
+    return "compiler fence";
+    #[cfg(all(
+        not(miri),
+        any(target_arch = "aarch64", target_arch = "arm64ec", target_arch = "arm")
+    ))]
+    return "ISB";
+    #[cfg(all(not(miri), target_arch = "riscv64"))]
+    return "FENCE.I";
+    #[cfg(all(
+        not(miri),
+        any(target_arch = "x86", target_arch = "x86_64"),
+        not(target_env = "sgx")
+    ))]
+    return x86::serializing_instruction();
+    #[cfg(all(not(miri), target_arch = "s390x"))]
+    return "BCR 15,0";
+    "compiler fence"
+}
