@@ -61,6 +61,17 @@ pub mod __private {
         crate::arch::local_sync_instruction()
     }
 
+    /// The `IRET`-to-self path of `pipeline_flush_local` on x86, whatever
+    /// the CPU has, so the probe can time it on a CPU with `SERIALIZE` too.
+    #[cfg(all(
+        not(miri),
+        any(target_arch = "x86", target_arch = "x86_64"),
+        not(target_env = "sgx")
+    ))]
+    pub fn x86_iret_to_self() {
+        crate::arch::x86_iret_to_self()
+    }
+
     /// `membarrier(cmd, 0, 0)`: the crate's one system-call wrapper for it,
     /// for the benchmarks' raw baseline.
     #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]

@@ -48,6 +48,7 @@ cfg_table! {
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
         pub(crate) mod x86;
         pub(crate) use x86::serialize as pipeline_flush_local;
+        pub(crate) use x86::iret_to_self as x86_iret_to_self;
         #[cfg(not(target_vendor = "apple"))]
         pub(crate) use x86::cache_geometry;
     } else if #[cfg(target_arch = "s390x")] {

@@ -114,7 +114,7 @@ pub(crate) fn serializing_instruction() -> &'static str {
 /// must (the kernel, built with `-mno-red-zone`, need not). Windows x64 has
 /// no red zone; the same 128 bytes cost nothing there. 32-bit x86 has none.
 #[inline]
-fn iret_to_self() {
+pub(crate) fn iret_to_self() {
     // SAFETY: the frame pushed is the current one (SS, RSP as it will be
     // after the frame is popped, RFLAGS, CS, the next instruction), so IRET
     // resumes right after itself with every register, the flags and the
