@@ -547,14 +547,19 @@ pub unsafe fn clear_cache_dual(
         return Ok(());
     };
     // SAFETY: the caller guarantees both aliases are mapped and readable.
-    unsafe { os::imp::clear_cache_dual(w, x)? };
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x")))]
+    return unsafe { os::imp::clear_cache_dual(w, x) };
     // x86 detects stores to code by linear address: through another alias
     // the calling thread must serialise (Intel SDM vol. 3A, 9.1.3).
     #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x"))]
-    if written != executed {
-        arch::pipeline_flush_local();
+    {
+        // SAFETY: as above.
+        unsafe { os::imp::clear_cache_dual(w, x)? };
+        if written != executed {
+            arch::pipeline_flush_local();
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// This machine's cache geometry: the line sizes, where they came from

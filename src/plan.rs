@@ -64,8 +64,8 @@ pub(crate) trait Sink {
 /// A single range is `dual(g, r, r)`.
 ///
 /// # Safety
-/// Every byte of both ranges is mapped, `written` readable (only relevant
-/// to sinks that execute).
+/// Every byte of both ranges is mapped and readable (only relevant to
+/// sinks that execute).
 #[inline(always)]
 pub(crate) unsafe fn dual<S: Sink>(
     s: &mut S,
