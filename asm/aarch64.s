@@ -13,7 +13,7 @@ listing_clear_cache:
     b.cs <+0x134>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
     ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
-    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
+    ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
     cbz x0, <+0x144>                    // not read yet -> read it out of line
     tbnz w0, #28, <+0xa4>               // CTR_EL0.IDC: skip the DC loop
     ubfx x8, x0, #16, #4                // DminLine field (CTR_EL0[19:16])
@@ -84,9 +84,7 @@ listing_clear_cache:
     ldp x20, x19, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #32             // restore fp/lr, pop the frame
     ret                                 // return
-    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
-    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0>  // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x30>                           // back to the IDC test with CTR_EL0 in x0
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
@@ -105,7 +103,7 @@ listing_clear_cache_dual:
     b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
     ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
-    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
+    ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
     cbz x0, <+0x15c>                    // not read yet -> read it out of line
     tbnz w0, #28, <+0xb4>               // CTR_EL0.IDC: skip the DC loop
     ubfx x8, x0, #16, #4                // DminLine field (CTR_EL0[19:16])
@@ -178,9 +176,7 @@ listing_clear_cache_dual:
     ldp x22, x21, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
     ret                                 // return
-    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
-    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0>  // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x40>                           // back to the IDC test with CTR_EL0 in x0
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
@@ -210,7 +206,7 @@ listing_clear_cache_ranges:
     b <+0x25c>                          // wraps: return false (Err(RangeWraps)), no maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
     ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
-    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
+    ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
     cbz x0, <+0x278>                    // not read yet -> read it out of line
     cbz x20, <+0x25c>                   // batch: no ranges -> Ok, no barrier
     add x8, x19, #0x8                   // batch's is-empty scan: &ranges[0].len
@@ -343,9 +339,7 @@ listing_clear_cache_ranges:
     ldp x22, x21, [sp, #32]             // restore callee-saved registers
     ldp x29, x30, [sp], #64             // restore fp/lr, pop the frame
     ret                                 // return
-    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
-    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0>  // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x6c>                           // back to the batch with CTR_EL0 in x0
     bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 

@@ -66,23 +66,28 @@ fn has_serialize() -> bool {
 /// side by `icache-probe` (the README's figures).
 #[inline]
 pub(crate) fn serialize() {
-    let mut how = SERIALIZER.load(Ordering::Relaxed);
-    if how == 0 {
-        how = if has_serialize() {
-            USE_SERIALIZE
-        } else {
-            USE_IRET
-        };
-        SERIALIZER.store(how, Ordering::Relaxed);
-    }
-    if how == USE_SERIALIZE {
+    match SERIALIZER.load(Ordering::Relaxed) {
         // SAFETY: SERIALIZE (0F 01 E8) exists, as CPUID said; it changes no
         // register, flag or memory. Emitted as bytes: not every assembler
         // knows the mnemonic. No `nomem`: it orders memory accesses too.
-        unsafe { asm!(".byte 0x0f, 0x01, 0xe8", options(nostack, preserves_flags)) };
-    } else {
-        iret_to_self();
+        USE_SERIALIZE => unsafe { asm!(".byte 0x0f, 0x01, 0xe8", options(nostack, preserves_flags)) },
+        USE_IRET => iret_to_self(),
+        _ => serialize_first_use(),
     }
+}
+
+/// The first [`serialize`] in the process: asks CPUID, caches the answer,
+/// serialises. Out of line, so that the hot path is a load and a branch.
+#[cold]
+#[inline(never)]
+fn serialize_first_use() {
+    let how = if has_serialize() {
+        USE_SERIALIZE
+    } else {
+        USE_IRET
+    };
+    SERIALIZER.store(how, Ordering::Relaxed);
+    serialize();
 }
 
 /// The instruction [`serialize`] executes on this CPU: `"SERIALIZE"` or
