@@ -527,6 +527,14 @@ impl CacheGeometry {
         Some(g)
     }
 
+    /// Whether [`d_line`](CacheGeometry::d_line) equals
+    /// [`i_line`](CacheGeometry::i_line): the two `CTR_EL0` size fields
+    /// compared in one test.
+    #[inline(always)]
+    pub(crate) const fn same_line_sizes(&self) -> bool {
+        (self.ctr ^ (self.ctr >> 16)) & 0xf == 0
+    }
+
     /// Records the CLFLUSH line size in bytes (0: not reported).
     pub(crate) const fn with_clflush_line(mut self, bytes: u16) -> CacheGeometry {
         self.clflush = bytes;
