@@ -114,11 +114,6 @@ pub(crate) unsafe fn batch<S: Sink>(
     if ranges.clone().next().is_none() {
         return;
     }
-    if !g.idc() && !g.dic() && g.same_line_sizes() {
-        // SAFETY: forwarded.
-        unsafe { batch_same_lines(s, g, ranges) };
-        return;
-    }
     if !g.idc() {
         crate::range::each_line_once_in_a_row(ranges.clone(), g.d_line(), |lines| {
             // SAFETY: lines of a range the caller guarantees readable.
@@ -133,60 +128,6 @@ pub(crate) unsafe fn batch<S: Sink>(
         });
         s.dsb();
     }
-    s.isb();
-}
-
-/// Ranges whose data lines the batch keeps for its `IC` pass.
-const KEPT: usize = 16;
-
-/// [`batch`] with both loops and equal line sizes (most cores): the lines
-/// the `DC` pass computes for the first [`KEPT`] ranges are kept on the
-/// stack and walked again by the `IC` pass, which computes lines only for
-/// ranges beyond them (resuming the `DC` pass's walker state, which is the
-/// same for equal line sizes). The same operations, in the same order, as
-/// computing them twice.
-///
-/// # Safety
-/// As [`batch`].
-#[inline(always)]
-unsafe fn batch_same_lines<S: Sink>(
-    s: &mut S,
-    g: &CacheGeometry,
-    ranges: impl Iterator<Item = CodeRange> + Clone,
-) {
-    use core::mem::MaybeUninit;
-    let line = g.d_line();
-    let mut kept = [MaybeUninit::<(usize, usize)>::uninit(); KEPT];
-    let mut n = 0;
-    let mut walker = crate::range::LineWalker::new(line);
-    let mut rest = ranges;
-    // `zip` takes a range only while a slot is free: none is lost.
-    for (slot, r) in kept.iter_mut().zip(rest.by_ref()) {
-        let lines = walker.lines_of(r);
-        let (next, remaining, _) = lines.parts();
-        slot.write((next, remaining));
-        n += 1;
-        // SAFETY: lines of a range the caller guarantees readable.
-        unsafe { s.dc_lines(lines) };
-    }
-    let resume = walker;
-    for r in rest.clone() {
-        // SAFETY: as above.
-        unsafe { s.dc_lines(walker.lines_of(r)) };
-    }
-    s.dsb();
-    for slot in kept.iter().take(n) {
-        // SAFETY: the first `n` slots were written above.
-        let (next, remaining) = unsafe { slot.assume_init_read() };
-        // SAFETY: the lines of a range the caller guarantees readable.
-        unsafe { s.ic_lines(crate::range::Lines::from_parts(next, remaining, line)) };
-    }
-    let mut walker = resume;
-    for r in rest {
-        // SAFETY: as above.
-        unsafe { s.ic_lines(walker.lines_of(r)) };
-    }
-    s.dsb();
     s.isb();
 }
 

@@ -160,40 +160,29 @@ impl Iterator for CheckedRanges<'_> {
     }
 }
 
-/// The lines of consecutive ranges, each line once in a row: a range's
-/// first line is skipped when it is the previous range's last. Within a
-/// range lines strictly increase, so that boundary is the only place a line
-/// can repeat immediately.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LineWalker {
+/// Calls `f` with the `line`-byte lines of every range, in order, except a
+/// range's first line when it is the previous range's last: within a range
+/// lines strictly increase, so that boundary is the only place a line can
+/// repeat immediately. (The batch's plan: `DC` or `IC` on each line of each
+/// [`Lines`] `f` receives; a range whose only line was the previous one's
+/// last gives an empty [`Lines`].)
+#[inline(always)]
+pub(crate) fn each_line_once_in_a_row(
+    ranges: impl Iterator<Item = CodeRange>,
     line: usize,
-    mask: usize,
-    /// The previous range's last line; `usize::MAX` before the first range
-    /// (no line starts there: lines are at least 4 bytes, aligned).
-    previous_last: usize,
-}
-
-impl LineWalker {
-    /// A walker over `line`-byte lines (a power of two).
-    #[inline(always)]
-    pub(crate) const fn new(line: usize) -> LineWalker {
-        LineWalker {
-            line,
-            mask: !(line - 1),
-            previous_last: usize::MAX,
-        }
-    }
-
-    /// The lines of `r` to maintain after the ranges already walked: all of
-    /// them, or all but the first (possibly none) if the first was the
-    /// previous range's last.
-    #[inline(always)]
-    pub(crate) fn lines_of(&mut self, r: CodeRange) -> Lines {
-        let (line, first) = (self.line, r.start() & self.mask);
+    mut f: impl FnMut(Lines),
+) {
+    let mask = !(line - 1);
+    // No line starts at `usize::MAX` (lines are at least 4 bytes, aligned):
+    // "no previous range".
+    let mut previous_last = usize::MAX;
+    for r in ranges {
+        let first = r.start() & mask;
         // Lines after the first (see `CodeRange::lines`).
         let rest = (r.last() - first) / line;
-        let lines = if self.previous_last == first {
-            // `next` is never used when no line is left.
+        let lines = if previous_last == first {
+            // The first line was the previous range's last: start one line
+            // later (possibly with none left; `next` is then never used).
             Lines {
                 next: first.wrapping_add(line),
                 remaining: rest,
@@ -206,36 +195,7 @@ impl LineWalker {
                 line,
             }
         };
-        self.previous_last = r.last() & self.mask;
-        lines
-    }
-}
-
-impl Lines {
-    /// The lines `(next, remaining)` of `line` bytes, as `parts` gave them.
-    #[inline(always)]
-    pub(crate) const fn from_parts(next: usize, remaining: usize, line: usize) -> Lines {
-        Lines {
-            next,
-            remaining,
-            line,
-        }
-    }
-}
-
-/// Calls `f` with the `line`-byte lines of every range, in order, except a
-/// range's first line when it is the previous range's last ([`LineWalker`]).
-/// (The batch's plan: `DC` or `IC` on each line of each [`Lines`] `f`
-/// receives; a range whose only line was the previous one's last gives an
-/// empty [`Lines`].)
-#[inline(always)]
-pub(crate) fn each_line_once_in_a_row(
-    ranges: impl Iterator<Item = CodeRange>,
-    line: usize,
-    mut f: impl FnMut(Lines),
-) {
-    let mut w = LineWalker::new(line);
-    for r in ranges {
-        f(w.lines_of(r));
+        previous_last = r.last() & mask;
+        f(lines);
     }
 }
