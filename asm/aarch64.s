@@ -12,7 +12,7 @@ listing_clear_cache:
     adds x20, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
     b.cs <+0x190>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
-    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (an AtomicUsize)
     ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
     cbz x0, <+0x1a0>                    // not read yet -> read it out of line
     ubfx x10, x0, #16, #4               // DminLine field (CTR_EL0[19:16])
@@ -125,7 +125,7 @@ listing_clear_cache_dual:
     adds x21, x8, x1                    // executed last = executed + (len - 1); carry: wraps
     b.cs <+0x1ac>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
-    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (an AtomicUsize)
     ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
     cbz x0, <+0x1c0>                    // not read yet -> read it out of line
     ubfx x10, x0, #16, #4               // DminLine field (CTR_EL0[19:16])
@@ -251,7 +251,7 @@ listing_clear_cache_ranges:
     b.cs <+0x24>                        // no wrap: next range
     b <+0x1f0>                          // wraps: return false (Err(RangeWraps)), no maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
-    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (an AtomicUsize)
     ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
     cbz x0, <+0x228>                    // not read yet -> read it out of line
     mov x8, x19                         // batch's is-empty scan: cursor = &ranges[0]
