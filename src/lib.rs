@@ -573,7 +573,7 @@ pub unsafe fn clear_cache_dual(
 /// |---|---|---|
 /// | AArch64 Linux, Android | `CTR_EL0` ([`GeometrySource::CtrEl0`]), as [`clear_cache`] uses it | [`zva_block`](CacheGeometry::zva_block) (`DCZID_EL0`), [`midr`](CacheGeometry::midr) (with `HWCAP_CPUID`) |
 /// | AArch64 FreeBSD, NetBSD, OpenBSD, bare metal | `CTR_EL0` | `zva_block` |
-/// | Apple (macOS, iOS, ...; aarch64 and x86_64) | `sysctlbyname("hw.cachelinesize")` ([`GeometrySource::Sysctl`]): one size for both caches | nothing |
+/// | Apple (macOS, iOS, ...; aarch64 and x86_64) | [`GeometrySource::Sysctl`]: on arm64, 64-byte lines (xnu `MMU_CLINE`, what maintenance steps by on every Apple core); on x86_64 `sysctlbyname("hw.cachelinesize")` | [`coherence_granule`](CacheGeometry::coherence_granule): `hw.cachelinesize` (128 on Apple silicon) |
 /// | x86, x86_64 on any OS but Apple (Windows, Linux, Android, the BSDs, bare metal) | `CPUID` ([`GeometrySource::Cpuid`]): leaf 4 (Intel and others), `0x8000_001D` or `0x8000_0005`/`6` (AMD, Hygon) | [`levels`](CacheGeometry::levels), [`clflush_line`](CacheGeometry::clflush_line) |
 /// | riscv64 Linux, Android | the auxiliary vector's `AT_L1D_CACHEGEOMETRY`/`AT_L1I_CACHEGEOMETRY` ([`GeometrySource::Auxv`]), else the `riscv_hwprobe` Zicbom block ([`GeometrySource::RiscvHwprobe`]); one `riscv_hwprobe` system call, once | `levels` (auxv), [`cbom_block`](CacheGeometry::cbom_block), [`cboz_block`](CacheGeometry::cboz_block) |
 /// | s390x (any OS) | `ECAG` ([`GeometrySource::Ecag`]) | `levels` |
