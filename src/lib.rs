@@ -55,7 +55,7 @@ pub mod __private {
 
     /// The instruction `pipeline_flush_local` executes on this CPU, for the
     /// probe: `"SERIALIZE"` or `"IRET"` on x86 and x86_64 (outside SGX),
-    /// `"ISB"` on AArch64 and 32-bit Arm, `"FENCE.I"` on RISC-V,
+    /// `"ISB"` on AArch64 and 32-bit Arm (the CP15 form on Armv6), `"FENCE.I"` on RISC-V,
     /// `"BCR 15,0"` on s390x, `"compiler fence"` elsewhere and under Miri.
     pub fn local_sync_instruction() -> &'static str {
         crate::arch::local_sync_instruction()

@@ -70,11 +70,10 @@ cfg_table! {
 pub(crate) fn local_sync_instruction() -> &'static str {
     #[cfg(miri)]
     return "compiler fence";
-    #[cfg(all(
-        not(miri),
-        any(target_arch = "aarch64", target_arch = "arm64ec", target_arch = "arm")
-    ))]
+    #[cfg(all(not(miri), any(target_arch = "aarch64", target_arch = "arm64ec")))]
     return "ISB";
+    #[cfg(all(not(miri), target_arch = "arm"))]
+    return arm::isb_name();
     #[cfg(all(not(miri), target_arch = "riscv64"))]
     return "FENCE.I";
     #[cfg(all(
