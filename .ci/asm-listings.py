@@ -18,6 +18,7 @@ A difference fails: codegen changed (new compiler, new code) and the listing
 must be reviewed again. After reviewing the diff:
 
     python3 .ci/asm-listings.py --bless     # rewrites asm/*.s
+    python3 .ci/asm-listings.py --bless x86_64   # only asm/x86_64.s
 
 Blessing keeps the annotation of every instruction that still matches (the
 old and new listings aligned as sequences); what is new comes out without a
@@ -161,8 +162,9 @@ def describe(bare, what, shown=5):
 
 def main():
     bless = "--bless" in sys.argv
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]  # e.g. `--bless x86_64`
     passed = failed = 0
-    for arch in ARCHES:
+    for arch in only or ARCHES:
         got = disassemble(arch)
         path = os.path.join(ROOT, "asm", f"{arch}.s")
         if bless:

@@ -49,6 +49,7 @@ ARCHES = {
     # arch: (rust target, qemu command)
     "aarch64": ("aarch64-unknown-linux-gnu", ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]),
     "riscv64": ("riscv64gc-unknown-linux-gnu", ["qemu-riscv64", "-L", "/usr/riscv64-linux-gnu"]),
+    "x86_64": ("x86_64-unknown-linux-gnu", ["qemu-x86_64"]),
 }
 PLUGIN = os.path.join(ROOT, "target", "qemu-plugin", "libinsn_count.so")
 KINDS = ("dc", "ic", "dsb", "isb", "fencei")
@@ -436,6 +437,15 @@ def markdown(cpus):
         if ("riscv64", window) in ROWS:
             counts, insns, _ = ROWS[("riscv64", window)]
             out.append(f"| {case} | {crate} | {counts[4]} | {insns} |")
+    out += ["", "x86_64 (QEMU's default CPU, which has no `SERIALIZE`): the serialising instruction "
+            "executed per call, and every instruction executed:", "",
+            "| case | iretq | serialize | cpuid | instructions |", "|---|---:|---:|---:|---:|"]
+    for case, window in [("pipeline_flush_local", "local-sync"),
+                         ("clear_cache_dual, same address, 4 KiB", "dual-same-4k"),
+                         ("clear_cache_dual, two aliases, 4 KiB", "dual-aliases-4k")]:
+        if ("x86_64", window) in ROWS:
+            (iret, ser, cpuid), insns, _ = ROWS[("x86_64", window)]
+            out.append(f"| {case} | {iret} | {ser} | {cpuid} | {insns} |")
     out += ["", "System calls per call: `SVC #0`/`ECALL` instructions executed by N calls, less "
             "those of 0 calls, divided by N (the plugin; QEMU's `-strace` omits riscv_flush_icache). "
             "The membarrier commands themselves are checked from `-strace`; riscv_flush_icache's "
@@ -570,6 +580,33 @@ def riscv_counts(peers=False):
     for name in (["wasmtime-50-riscv-clear-4k"] if peers else
                  ["riscv-clear-4k", "wasmtime-48-riscv-clear-4k", "clear-cache-riscv-clear-4k"]):
         check(("riscv64", name) in ROWS, f"riscv64: window {name} ran")
+
+
+# --- x86_64: the serialising instruction ----------------------------------
+# QEMU's default x86_64 CPU (qemu64) has no SERIALIZE, so the crate's choice
+# is IRETQ; CPUID must not run in any window (its probe runs once, before).
+# window -> (serialising instructions: IRETQ + SERIALIZE)
+FIXED_X86 = {"local-sync": 1, "local-sync-x3": 3, "dual-same-4k": 0, "dual-aliases-4k": 1}
+
+
+def x86_counts():
+    qemu, exe = ARCHES["x86_64"][1], driver("x86_64")
+    env = {k: v for k, v in os.environ.items() if k != "QEMU_CPU"}
+    with tempfile.TemporaryDirectory() as tmp:
+        counts_file = os.path.join(tmp, "counts")
+        out = run(qemu + ["-plugin", f"{PLUGIN},out={counts_file}", exe, "windows"], env).stdout
+        windows, counts = parse_windows(out), parse_counts(counts_file)
+    check(len(windows) == len(counts), f"x86_64: {len(windows)} windows, {len(counts)} counted")
+    check({name for name, _, _ in windows} == set(FIXED_X86), f"x86_64: windows {[w[0] for w in windows]}")
+    print("x86_64 (qemu64):")
+    print(f"  {'window':<24} {'calls':<30} iretq serialize cpuid insns")
+    for (name, _, ops), c in zip(windows, counts):
+        serialising = c["iret"] + c["serialize"]
+        check(serialising == FIXED_X86.get(name),
+              f"x86_64 {name}: {serialising} serialising instructions, want {FIXED_X86.get(name)}")
+        check(c["cpuid"] == 0, f"x86_64 {name}: {c['cpuid']} CPUID in the window, want 0")
+        print(f"  {name:<24} {summary(ops):<30} {c['iret']:>5} {c['serialize']:>9} {c['cpuid']:>5} {c['insns']:>5}")
+        ROWS[("x86_64", name)] = ((c["iret"], c["serialize"], c["cpuid"]), c["insns"], "-")
 
 
 # --- System calls -----------------------------------------------------------
@@ -737,6 +774,7 @@ def main():
     load_syscalls(cpus[0])
     riscv_counts()
     riscv_counts(peers=True)
+    x86_counts()
     local_syscalls("riscv64")
     peer_syscalls(cpus[0])
     riscv_flush_flags()

@@ -6,64 +6,68 @@ listing_clear_cache:
     stp x29, x30, [sp, #-32]!           // frame: save fp/lr (the cold init call below)
     stp x20, x19, [sp, #16]             // callee-saved: ptr and last live across init
     mov x29, sp                         // frame pointer
-    cbz x1, <+0x124>                    // len == 0: nothing to do (Ok)
+    cbz x1, <+0x180>                    // len == 0: nothing to do (Ok)
     sub x8, x1, #0x1                    // len - 1
     mov x19, x0                         // keep ptr (range start) across init
     adds x20, x8, x0                    // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0x134>                       // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x190>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
-    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
-    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
-    cbz x0, <+0x144>                    // not read yet -> read it out of line
-    tbnz w0, #28, <+0xa4>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x8, x0, #16, #4                // DminLine field (CTR_EL0[19:16])
-    mov w9, #0x4                        // D line bytes = 4 << DminLine ...
-    lsl x9, x9, x8                      // ... x9 = D line size, the loop's step
-    add x8, x8, #0x2                    // log2(D line) = DminLine + 2
-    neg x10, x9                         // mask = !(line - 1) = -line
-    and x11, x20, x10                   // last & mask: the last D line
-    and x10, x10, x19                   // first = ptr & mask: first D line (loop address)
-    sub x11, x11, x10                   // last line - first line
-    lsr x8, x11, x8                     // ... / line size
-    add x8, x8, #0x1                    // count = that + 1 (>= 1)
-    tst x8, #0x3                        // count % 4 == 0?
-    b.eq <+0x7c>                        // yes: straight to the 4x loop
-    dc cvau, x10                        // peel count % 4 lines one at a time: clean to PoU
-    add x10, x10, x9                    // next D line
-    sub x8, x8, #0x1                    // count -= 1
-    tst x8, #0x3                        // count % 4 == 0 yet?
-    b.ne <+0x64>                        // no: peel another line
-    cbz x8, <+0xa4>                     // nothing left after peeling -> DSB
-    dc cvau, x10                        // 4x unrolled DC CVAU loop: line 1 of 4
-    add x10, x10, x9                    // next D line
-    dc cvau, x10                        // line 2 of 4
-    add x10, x10, x9                    // next D line
-    dc cvau, x10                        // line 3 of 4
-    add x10, x10, x9                    // next D line
-    dc cvau, x10                        // line 4 of 4
-    add x10, x10, x9                    // next D line
-    subs x8, x8, #0x4                   // count -= 4
-    b.ne <+0x7c>                        // more lines: loop
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (an AtomicUsize)
+    ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
+    cbz x0, <+0x1a0>                    // not read yet -> read it out of line
+    ubfx x10, x0, #16, #4               // DminLine field (CTR_EL0[19:16])
+    mov w8, #0x4                        // 4 ... (line bytes = 4 << field)
+    lsl x8, x8, x10                     // ... << field: the line size, the loop's step
+    add x10, x10, #0x2                  // log2(line) = field + 2
+    neg x9, x8                          // mask = -line = !(line - 1)
+    and x9, x9, x19                     // first = start & mask: the first line (loop address)
+    sub x11, x20, x9                    // last byte - first line
+    lsr x10, x11, x10                   // ... >> log2(line): whole lines after the first
+    add x10, x10, #0x1                  // count = that + 1 (>= 1)
+    tbnz w0, #28, <+0xa8>               // CTR_EL0.IDC: skip the DC loop
+    mov x11, x9                         // DC loop address = first line (x9 kept for the IC loop)
+    mov x12, x10                        // DC loop count (x10 kept for the IC loop)
+    tst x12, #0x3                       // count % 4 == 0?
+    b.eq <+0x80>                        // yes: straight to the 4x loop
+    dc cvau, x11                        // peel count % 4 lines one at a time: clean to PoU
+    add x11, x11, x8                    // next D line
+    sub x12, x12, #0x1                  // count -= 1
+    tst x12, #0x3                       // count % 4 == 0?
+    b.ne <+0x68>                        // no: peel another line
+    cbz x12, <+0xa8>                    // nothing left after peeling -> DSB
+    dc cvau, x11                        // 4x unrolled DC CVAU loop: line 1 of 4
+    add x11, x11, x8                    // next D line
+    dc cvau, x11                        // line 2 of 4
+    add x11, x11, x8                    // next D line
+    dc cvau, x11                        // line 3 of 4
+    add x11, x11, x8                    // next D line
+    dc cvau, x11                        // line 4 of 4
+    add x11, x11, x8                    // next D line
+    subs x12, x12, #0x4                 // count -= 4
+    b.ne <+0x80>                        // more lines: loop
     dsb ish                             // DSB ISH (always): code stores and DC cleans complete
-    tbnz w0, #29, <+0x120>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    tbnz w0, #29, <+0x17c>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    lsr x11, x0, #16                    // CTR_EL0 >> 16 ...
+    eor w11, w11, w0                    // ... ^ CTR_EL0: DminLine ^ IminLine in bits 3:0
+    tst x11, #0xf                       // equal line sizes?
+    b.eq <+0x130>                       // equal: the IC loop walks the D lines (first x9, count x10)
     and x8, x0, #0xf                    // IminLine field (CTR_EL0[3:0])
-    mov w9, #0x4                        // I line bytes = 4 << IminLine ...
-    lsl x9, x9, x8                      // ... x9 = I line size, the loop's step
-    add x8, x8, #0x2                    // log2(I line) = IminLine + 2
-    neg x10, x9                         // mask = !(line - 1) = -line
-    and x11, x20, x10                   // last & mask: the last I line
-    and x10, x10, x19                   // first = ptr & mask: first I line (loop address)
-    sub x11, x11, x10                   // last line - first line
-    lsr x8, x11, x8                     // ... / line size
+    mov w9, #0x4                        // 4 ... (line bytes = 4 << field)
+    lsl x9, x9, x8                      // ... << field: the line size, the loop's step
+    add x8, x8, #0x2                    // log2(line) = field + 2
+    neg x10, x9                         // mask = -line = !(line - 1)
+    and x10, x10, x19                   // first = start & mask: the first line (loop address)
+    sub x11, x20, x10                   // last byte - first line
+    lsr x8, x11, x8                     // ... >> log2(line): whole lines after the first
     add x8, x8, #0x1                    // count = that + 1 (>= 1)
     tst x8, #0x3                        // count % 4 == 0?
-    b.eq <+0xf4>                        // yes: straight to the 4x loop
+    b.eq <+0x104>                       // yes: straight to the 4x loop
     ic ivau, x10                        // peel count % 4 lines one at a time: invalidate to PoU
     add x10, x10, x9                    // next I line
     sub x8, x8, #0x1                    // count -= 1
-    tst x8, #0x3                        // count % 4 == 0 yet?
-    b.ne <+0xdc>                        // no: peel another line
-    cbz x8, <+0x11c>                    // nothing left after peeling -> DSB
+    tst x8, #0x3                        // count % 4 == 0?
+    b.ne <+0xec>                        // no: peel another line
+    cbz x8, <+0x12c>                    // nothing left after peeling -> DSB
     ic ivau, x10                        // 4x unrolled IC IVAU loop: line 1 of 4
     add x10, x10, x9                    // next I line
     ic ivau, x10                        // line 2 of 4
@@ -73,7 +77,26 @@ listing_clear_cache:
     ic ivau, x10                        // line 4 of 4
     add x10, x10, x9                    // next I line
     subs x8, x8, #0x4                   // count -= 4
-    b.ne <+0xf4>                        // more lines: loop
+    b.ne <+0x104>                       // more lines: loop
+    b <+0x178>                          // -> DSB ISH
+    tst x10, #0x3                       // count % 4 == 0?
+    b.eq <+0x150>                       // yes: straight to the 4x loop
+    ic ivau, x9                         // peel count % 4 lines one at a time: invalidate to PoU
+    add x9, x9, x8                      // next I line
+    sub x10, x10, #0x1                  // count -= 1
+    tst x10, #0x3                       // count % 4 == 0?
+    b.ne <+0x138>                       // no: peel another line
+    cbz x10, <+0x178>                   // nothing left after peeling -> DSB
+    ic ivau, x9                         // 4x unrolled IC IVAU loop: line 1 of 4
+    add x9, x9, x8                      // next I line
+    ic ivau, x9                         // line 2 of 4
+    add x9, x9, x8                      // next I line
+    ic ivau, x9                         // line 3 of 4
+    add x9, x9, x8                      // next I line
+    ic ivau, x9                         // line 4 of 4
+    add x9, x9, x8                      // next I line
+    subs x10, x10, #0x4                 // count -= 4
+    b.ne <+0x150>                       // more lines: loop
     dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
     mov w0, #0x1                        // return true (Ok)
@@ -84,78 +107,82 @@ listing_clear_cache:
     ldp x20, x19, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #32             // restore fp/lr, pop the frame
     ret                                 // return
-    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
-    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0> // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x30>                           // back to the IDC test with CTR_EL0 in x0
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_dual:
     stp x29, x30, [sp, #-48]!           // frame: save fp/lr (the cold init call below)
     stp x22, x21, [sp, #16]             // callee-saved: both lasts live across init
     stp x20, x19, [sp, #32]             // callee-saved: both starts live across init
     mov x29, sp                         // frame pointer
-    cbz x2, <+0x134>                    // len == 0: nothing to do (Ok)
+    cbz x2, <+0x14c>                    // len == 0: nothing to do (Ok)
     sub x8, x2, #0x1                    // len - 1 (same for both aliases)
     mov x20, x0                         // keep the written alias's start
     adds x22, x8, x0                    // written last = written + (len - 1); carry: wraps
-    b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x1ac>                       // -> Err(RangeWraps), before any maintenance
     mov x19, x1                         // keep the executed alias's start
     adds x21, x8, x1                    // executed last = executed + (len - 1); carry: wraps
-    b.cs <+0x148>                       // -> Err(RangeWraps), before any maintenance
+    b.cs <+0x1ac>                       // -> Err(RangeWraps), before any maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
-    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
-    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
-    cbz x0, <+0x15c>                    // not read yet -> read it out of line
-    tbnz w0, #28, <+0xb4>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x8, x0, #16, #4                // DminLine field (CTR_EL0[19:16])
-    mov w9, #0x4                        // D line bytes = 4 << DminLine ...
-    lsl x9, x9, x8                      // ... x9 = D line size, the loop's step
-    add x8, x8, #0x2                    // log2(D line) = DminLine + 2
-    neg x10, x9                         // mask = !(line - 1) = -line
-    and x11, x22, x10                   // written last & mask: its last D line
-    and x10, x10, x20                   // first D line of the written alias (loop address)
-    sub x11, x11, x10                   // last line - first line
-    lsr x8, x11, x8                     // ... / line size
-    add x8, x8, #0x1                    // count = that + 1 (>= 1)
-    tst x8, #0x3                        // count % 4 == 0?
-    b.eq <+0x8c>                        // yes: straight to the 4x loop
-    dc cvau, x10                        // peel count % 4 lines: clean the written alias
-    add x10, x10, x9                    // next D line
-    sub x8, x8, #0x1                    // count -= 1
-    tst x8, #0x3                        // count % 4 == 0 yet?
-    b.ne <+0x74>                        // no: peel another line
-    cbz x8, <+0xb4>                     // nothing left after peeling -> DSB
-    dc cvau, x10                        // 4x unrolled DC CVAU loop (written alias): 1 of 4
-    add x10, x10, x9                    // next D line
-    dc cvau, x10                        // line 2 of 4
-    add x10, x10, x9                    // next D line
-    dc cvau, x10                        // line 3 of 4
-    add x10, x10, x9                    // next D line
-    dc cvau, x10                        // line 4 of 4
-    add x10, x10, x9                    // next D line
-    subs x8, x8, #0x4                   // count -= 4
-    b.ne <+0x8c>                        // more lines: loop
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (an AtomicUsize)
+    ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
+    cbz x0, <+0x1c0>                    // not read yet -> read it out of line
+    ubfx x10, x0, #16, #4               // DminLine field (CTR_EL0[19:16])
+    mov w8, #0x4                        // 4 ... (line bytes = 4 << field)
+    lsl x8, x8, x10                     // ... << field: the line size, the loop's step
+    add x10, x10, #0x2                  // log2(line) = field + 2
+    neg x9, x8                          // mask = -line = !(line - 1)
+    and x9, x9, x20                     // first = start & mask: the first line (loop address)
+    sub x11, x22, x9                    // last byte - first line
+    lsr x10, x11, x10                   // ... >> log2(line): whole lines after the first
+    add x10, x10, #0x1                  // count = that + 1 (>= 1)
+    tbnz w0, #28, <+0xb8>               // CTR_EL0.IDC: skip the DC loop
+    mov x11, x9                         // DC loop address = first line (x9 kept for the IC loop)
+    mov x12, x10                        // DC loop count (x10 kept for the IC loop)
+    tst x12, #0x3                       // count % 4 == 0?
+    b.eq <+0x90>                        // yes: straight to the 4x loop
+    dc cvau, x11                        // peel count % 4 lines: clean the written alias
+    add x11, x11, x8                    // next D line
+    sub x12, x12, #0x1                  // count -= 1
+    tst x12, #0x3                       // count % 4 == 0?
+    b.ne <+0x78>                        // no: peel another line
+    cbz x12, <+0xb8>                    // nothing left after peeling -> DSB
+    dc cvau, x11                        // 4x unrolled DC CVAU loop (written alias): 1 of 4
+    add x11, x11, x8                    // next D line
+    dc cvau, x11                        // line 2 of 4
+    add x11, x11, x8                    // next D line
+    dc cvau, x11                        // line 3 of 4
+    add x11, x11, x8                    // next D line
+    dc cvau, x11                        // line 4 of 4
+    add x11, x11, x8                    // next D line
+    subs x12, x12, #0x4                 // count -= 4
+    b.ne <+0x90>                        // more lines: loop
     dsb ish                             // DSB ISH (always): code stores and DC cleans complete
-    tbnz w0, #29, <+0x130>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    tbnz w0, #29, <+0x148>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    cmp x20, x19                        // written == executed? (one range: the I lines may be the D lines)
+    b.ne <+0xd8>                        // no: compute the executed alias's I lines
+    lsr x11, x0, #16                    // CTR_EL0 >> 16 ...
+    eor w11, w11, w0                    // ... ^ CTR_EL0: DminLine ^ IminLine in bits 3:0
+    tst x11, #0xf                       // equal line sizes?
+    b.eq <+0x160>                       // equal line sizes: the IC loop walks the D lines
     and x8, x0, #0xf                    // IminLine field (CTR_EL0[3:0])
-    mov w9, #0x4                        // I line bytes = 4 << IminLine ...
-    lsl x9, x9, x8                      // ... x9 = I line size, the loop's step
-    add x8, x8, #0x2                    // log2(I line) = IminLine + 2
-    neg x10, x9                         // mask = !(line - 1) = -line
-    and x11, x21, x10                   // executed last & mask: its last I line
-    and x10, x10, x19                   // first I line of the executed alias (loop address)
-    sub x11, x11, x10                   // last line - first line
-    lsr x8, x11, x8                     // ... / line size
+    mov w9, #0x4                        // 4 ... (line bytes = 4 << field)
+    lsl x9, x9, x8                      // ... << field: the line size, the loop's step
+    add x8, x8, #0x2                    // log2(line) = field + 2
+    neg x10, x9                         // mask = -line = !(line - 1)
+    and x10, x10, x19                   // first = start & mask: the first line (loop address)
+    sub x11, x21, x10                   // last byte - first line
+    lsr x8, x11, x8                     // ... >> log2(line): whole lines after the first
     add x8, x8, #0x1                    // count = that + 1 (>= 1)
     tst x8, #0x3                        // count % 4 == 0?
-    b.eq <+0x104>                       // yes: straight to the 4x loop
+    b.eq <+0x11c>                       // yes: straight to the 4x loop
     ic ivau, x10                        // peel count % 4 lines: invalidate the executed alias
     add x10, x10, x9                    // next I line
     sub x8, x8, #0x1                    // count -= 1
-    tst x8, #0x3                        // count % 4 == 0 yet?
-    b.ne <+0xec>                        // no: peel another line
-    cbz x8, <+0x12c>                    // nothing left after peeling -> DSB
+    tst x8, #0x3                        // count % 4 == 0?
+    b.ne <+0x104>                       // no: peel another line
+    cbz x8, <+0x144>                    // nothing left after peeling -> DSB
     ic ivau, x10                        // 4x unrolled IC IVAU loop (executed alias): 1 of 4
     add x10, x10, x9                    // next I line
     ic ivau, x10                        // line 2 of 4
@@ -165,7 +192,7 @@ listing_clear_cache_dual:
     ic ivau, x10                        // line 4 of 4
     add x10, x10, x9                    // next I line
     subs x8, x8, #0x4                   // count -= 4
-    b.ne <+0x104>                       // more lines: loop
+    b.ne <+0x11c>                       // more lines: loop
     dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
     mov w0, #0x1                        // return true (Ok)
@@ -173,242 +200,241 @@ listing_clear_cache_dual:
     ldp x22, x21, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
     ret                                 // return
+    tst x10, #0x3                       // count % 4 == 0?
+    b.eq <+0x180>                       // yes: straight to the 4x loop
+    ic ivau, x9                         // peel count % 4 lines one at a time: invalidate to PoU
+    add x9, x9, x8                      // next I line
+    sub x10, x10, #0x1                  // count -= 1
+    tst x10, #0x3                       // count % 4 == 0?
+    b.ne <+0x168>                       // no: peel another line
+    cbz x10, <+0x1a8>                   // nothing left after peeling -> DSB
+    ic ivau, x9                         // 4x unrolled IC IVAU loop: line 1 of 4
+    add x9, x9, x8                      // next I line
+    ic ivau, x9                         // line 2 of 4
+    add x9, x9, x8                      // next I line
+    ic ivau, x9                         // line 3 of 4
+    add x9, x9, x8                      // next I line
+    ic ivau, x9                         // line 4 of 4
+    add x9, x9, x8                      // next I line
+    subs x10, x10, #0x4                 // count -= 4
+    b.ne <+0x180>                       // more lines: loop
+    b <+0x144>                          // -> DSB ISH
     mov w0, wzr                         // return false (Err(RangeWraps))
     ldp x20, x19, [sp, #32]             // restore callee-saved registers
     ldp x22, x21, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
     ret                                 // return
-    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
-    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0> // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x40>                           // back to the IDC test with CTR_EL0 in x0
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_ranges:
-    stp x29, x30, [sp, #-64]!           // frame: save fp/lr (the cold init call below)
-    str x23, [sp, #16]                  // callee-saved registers
-    stp x22, x21, [sp, #32]             // callee-saved registers
-    stp x20, x19, [sp, #48]             // callee-saved registers
+    stp x29, x30, [sp, #-48]!           // frame: save fp/lr (the cold init call below)
+    stp x22, x21, [sp, #16]             // callee-saved registers
+    stp x20, x19, [sp, #32]             // callee-saved registers
     mov x29, sp                         // frame pointer
-    lsl x23, x1, #4                     // n * 16: the slice's size in bytes
-    mov x20, x1                         // keep n
+    lsl x22, x1, #4                     // n * 16: the slice's size in bytes
     mov x19, x0                         // keep the slice's address
     mov x8, x0                          // checked_ranges: cursor = &ranges[0]
-    add x22, x0, x23                    // end of the slice (for the DC/IC passes)
-    mov x9, x23                         // bytes left to check
-    mov x21, x9                         // x21 = bytes left: nonzero on exit = a range wrapped
-    cbz x9, <+0x5c>                     // every range checked -> maintenance
+    add x21, x0, x22                    // end of the slice (for the DC/IC passes)
+    mov x9, x22                         // bytes left to check
+    mov x20, x9                         // x20 = bytes left: nonzero on exit = a range wrapped
+    cbz x9, <+0x54>                     // every range checked -> maintenance
     ldr x11, [x8, #8]                   // len of this range
     mov x10, x8                         // this pair's address
     add x8, x8, #0x10                   // cursor to the next pair
-    sub x9, x21, #0x10                  // bytes left -= 16
-    cbz x11, <+0x2c>                    // len == 0: fine, next range
+    sub x9, x20, #0x10                  // bytes left -= 16
+    cbz x11, <+0x24>                    // len == 0: fine, next range
     ldr x10, [x10]                      // ptr of this range
     neg x11, x11                        // 2^64 - len
     cmp x11, x10                        // ptr + (len - 1) wraps iff ptr > 2^64 - len
-    b.cs <+0x2c>                        // no wrap: next range
-    b <+0x25c>                          // wraps: return false (Err(RangeWraps)), no maintenance
+    b.cs <+0x24>                        // no wrap: next range
+    b <+0x1f0>                          // wraps: return false (Err(RangeWraps)), no maintenance
     adrp x8, PAGE                       // GOT page of arch::aarch64::CTR_EL0
-    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (OnceNonZeroUsize)
-    ldar x0, [x8]                       // load-acquire of the cached CTR_EL0 (0 = not read yet)
-    cbz x0, <+0x278>                    // not read yet -> read it out of line
-    cbz x20, <+0x25c>                   // batch: no ranges -> Ok, no barrier
-    add x8, x19, #0x8                   // batch's is-empty scan: &ranges[0].len
-    ldr x9, [x8]                        // len
-    cbz x9, <+0x8c>                     // empty range: look at the next
-    ldur x10, [x8, #-8]                 // ptr
-    neg x9, x9                          // 2^64 - len
-    cmp x9, x10                         // wrap check again (CheckedRanges::next)
-    b.cs <+0x9c>                        // a non-empty range exists -> maintenance
-    subs x23, x23, #0x10                // bytes left -= 16
-    add x8, x8, #0x10                   // next pair's len
-    b.ne <+0x74>                        // more pairs: loop
-    b <+0x25c>                          // all empty: Ok, no DSB/ISB at all
-    tbnz w0, #28, <+0x174>              // CTR_EL0.IDC: skip the DC pass
-    ubfx x10, x0, #16, #4               // DminLine: D line = 4 << field
-    mov w8, #0x4                        // D line bytes = 4 << DminLine ...
-    mov w12, #0x1                       // no previous range yet (previous_last = None)
+    ldr x8, [x8, #LO12]                 // &CTR_EL0: the geometry cache (an AtomicUsize)
+    ldr x0, [x8]                        // relaxed load of the cached CTR_EL0 (0 = not read yet)
+    cbz x0, <+0x228>                    // not read yet -> read it out of line
+    mov x8, x19                         // batch's is-empty scan: cursor = &ranges[0]
+    cbz x22, <+0x1f0>                   // batch: no ranges -> Ok, no barrier
+    ldr x9, [x8, #8]                    // len
+    add x8, x8, #0x10                   // cursor to the next pair
+    sub x22, x22, #0x10                 // bytes left -= 16
+    cbz x9, <+0x68>                     // empty range: look at the next
+    tbnz w0, #28, <+0x134>              // CTR_EL0.IDC: skip the DC pass
+    ubfx x10, x0, #16, #4               // DminLine field (CTR_EL0[19:16])
+    mov w8, #0x4                        // 4 ... (line bytes = 4 << field)
+    mov x12, #0xffffffffffffffff        // previous_last = usize::MAX: no previous range yet
     mov x11, x19                        // DC pass cursor = &ranges[0]
-    lsl x8, x8, x10                     // ... x8 = D line size, the loop's step
-    add x10, x10, #0x2                  // log2(D line) = DminLine + 2
-    neg x9, x8                          // mask = !(line - 1) = -line
-    b <+0xcc>                           // to the first range
-    add x11, x11, #0x10                 // skipped range: cursor to the next pair
-    cmp x11, x22                        // end of the slice?
-    b.eq <+0x174>                       // yes: DSB
-    ldr x15, [x11, #8]                  // len
-    cbz x15, <+0xc0>                    // empty range: skip
-    ldr x14, [x11]                      // ptr
-    sub x15, x15, #0x1                  // len - 1
-    adds x16, x15, x14                  // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0xc0>                        // wraps: skip (unreachable, checked above)
-    and x15, x14, x9                    // first D line = ptr & mask
-    and x14, x16, x9                    // last D line = last & mask
-    cmp x13, x15                        // previous range's last line == this first line?
-    sub x13, x14, x15                   // last line - first line
-    cset w16, ne                        // 1 if they differ
-    lsr x17, x13, x10                   // (last - first) / line = count - 1
-    orr w13, w12, w16                   // keep the first line: no previous, or a different one
-    and x12, x13, #0x1                  // 1 if the first line is kept
-    adds x12, x17, x12                  // lines to clean = count - 1 + kept
-    b.eq <+0x160>                       // none: its one line was cleaned for the previous range
-    tst w13, #0x1                       // first line kept?
-    csel x13, xzr, x8, ne               // 0 if kept, else one line (lines.next() skips it)
-    add x13, x13, x15                   // loop address: first line, or the one after it
-    tst x12, #0x3                       // count % 4 == 0?
-    b.eq <+0x138>                       // yes: straight to the 4x loop
-    dc cvau, x13                        // peel count % 4 lines one at a time: clean to PoU
-    add x13, x13, x8                    // next D line
-    sub x12, x12, #0x1                  // count -= 1
-    tst x12, #0x3                       // count % 4 == 0 yet?
-    b.ne <+0x120>                       // no: peel another line
-    cbz x12, <+0x160>                   // nothing left after peeling -> next range
-    dc cvau, x13                        // 4x unrolled DC CVAU loop: line 1 of 4
-    add x13, x13, x8                    // next D line
-    dc cvau, x13                        // line 2 of 4
-    add x13, x13, x8                    // next D line
-    dc cvau, x13                        // line 3 of 4
-    add x13, x13, x8                    // next D line
-    dc cvau, x13                        // line 4 of 4
-    add x13, x13, x8                    // next D line
-    subs x12, x12, #0x4                 // count -= 4
-    b.ne <+0x138>                       // more lines: loop
-    add x11, x11, #0x10                 // cursor to the next pair
-    mov w12, wzr                        // a previous range exists from now on
-    mov x13, x14                        // previous_last = this range's last D line
-    cmp x11, x22                        // end of the slice?
-    b.ne <+0xcc>                        // no: next range
-    dsb ish                             // DSB ISH (always): code stores and DC cleans complete
-    tbnz w0, #29, <+0x258>              // CTR_EL0.DIC: skip the IC pass and its DSB
-    and x10, x0, #0xf                   // IminLine: I line = 4 << field
-    mov w8, #0x4                        // I line bytes = 4 << IminLine ...
-    mov w11, #0x1                       // no previous range yet (previous_last = None)
-    lsl x8, x8, x10                     // ... x8 = I line size, the loop's step
-    add x10, x10, #0x2                  // log2(I line) = IminLine + 2
-    neg x9, x8                          // mask = !(line - 1) = -line
-    b <+0x1a4>                          // to the first range (cursor: x19, the slice start)
-    add x19, x19, #0x10                 // skipped range: cursor to the next pair
-    cmp x19, x22                        // end of the slice?
-    b.eq <+0x24c>                       // yes: DSB, ISB
-    ldr x14, [x19, #8]                  // len
-    cbz x14, <+0x198>                   // empty range: skip
-    ldr x13, [x19]                      // ptr
-    sub x14, x14, #0x1                  // len - 1
-    adds x15, x14, x13                  // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0x198>                       // wraps: skip (unreachable, checked above)
-    and x14, x13, x9                    // first I line = ptr & mask
-    and x13, x15, x9                    // last I line = last & mask
+    lsl x8, x8, x10                     // ... << field: the line size, the loop's step
+    add x10, x10, #0x2                  // log2(line) = field + 2
+    neg x9, x8                          // mask = -line = !(line - 1)
+    mov x13, x11                        // cursor
+    cmp x13, x21                        // end of the slice?
+    b.eq <+0x134>                       // yes: DSB
+    ldr x14, [x13, #8]                  // len
+    add x11, x13, #0x10                 // cursor to the next pair
+    mov x13, x11                        // cursor
+    cbz x14, <+0xa0>                    // empty range: skip
+    ldur x15, [x11, #-16]               // ptr
+    add x13, x14, x15                   // ptr + len (checked not to wrap: no second check)
+    and x14, x15, x9                    // first = ptr & mask: the first D line
+    sub x13, x13, #0x1                  // len - 1
     cmp x12, x14                        // previous range's last line == this first line?
-    sub x12, x13, x14                   // last line - first line
-    cset w15, ne                        // 1 if they differ
-    lsr x16, x12, x10                   // (last - first) / line = count - 1
-    orr w12, w11, w15                   // keep the first line: no previous, or a different one
-    and x11, x12, #0x1                  // 1 if the first line is kept
-    adds x11, x16, x11                  // lines to invalidate = count - 1 + kept
-    b.eq <+0x238>                       // none: its one line was done for the previous range
-    tst w12, #0x1                       // first line kept?
-    csel x12, xzr, x8, ne               // 0 if kept, else one line (lines.next() skips it)
-    add x12, x12, x14                   // loop address: first line, or the one after it
+    sub x15, x13, x14                   // last byte - first line
+    lsr x15, x15, x10                   // ... >> log2(line): whole lines after the first
+    cinc x12, x15, ne                   // count: lines after the first, + 1 unless the first was the previous range's last
+    cbz x12, <+0x12c>                   // no line left: next range
+    csel x15, xzr, x8, ne               // 0 if kept, else one line (lines.next() skips it)
+    add x14, x15, x14                   // loop address: first line, or the one after it
+    tst x12, #0x3                       // count % 4 == 0?
+    b.eq <+0x104>                       // yes: straight to the 4x loop
+    dc cvau, x14                        // peel count % 4 lines one at a time: clean to PoU
+    add x14, x14, x8                    // next D line
+    sub x12, x12, #0x1                  // count -= 1
+    tst x12, #0x3                       // count % 4 == 0?
+    b.ne <+0xec>                        // no: peel another line
+    cbz x12, <+0x12c>                   // no line left: next range
+    dc cvau, x14                        // 4x unrolled DC CVAU loop: line 1 of 4
+    add x14, x14, x8                    // next D line
+    dc cvau, x14                        // line 2 of 4
+    add x14, x14, x8                    // next D line
+    dc cvau, x14                        // line 3 of 4
+    add x14, x14, x8                    // next D line
+    dc cvau, x14                        // line 4 of 4
+    add x14, x14, x8                    // next D line
+    subs x12, x12, #0x4                 // count -= 4
+    b.ne <+0x104>                       // more lines: loop
+    and x12, x13, x9                    // previous_last = last & mask
+    b <+0x9c>                           // next range
+    dsb ish                             // DSB ISH (always): code stores and DC cleans complete
+    tbnz w0, #29, <+0x1ec>              // CTR_EL0.DIC: skip the IC pass and its DSB
+    and x10, x0, #0xf                   // IminLine field (CTR_EL0[3:0])
+    mov w8, #0x4                        // 4 ... (line bytes = 4 << field)
+    mov x11, #0xffffffffffffffff        // previous_last = usize::MAX: no previous range yet
+    lsl x8, x8, x10                     // ... << field: the line size, the loop's step
+    add x10, x10, #0x2                  // log2(line) = field + 2
+    neg x9, x8                          // mask = -line = !(line - 1)
+    mov x12, x19                        // cursor
+    cmp x12, x21                        // end of the slice?
+    b.eq <+0x208>                       // yes: DSB, ISB
+    ldr x13, [x12, #8]                  // len
+    add x19, x12, #0x10                 // cursor to the next pair
+    mov x12, x19                        // cursor
+    cbz x13, <+0x158>                   // empty range: skip
+    ldur x14, [x19, #-16]               // ptr
+    add x12, x13, x14                   // ptr + len (checked not to wrap: no second check)
+    and x13, x14, x9                    // first = ptr & mask: the first I line
+    sub x12, x12, #0x1                  // len - 1
+    cmp x11, x13                        // previous range's last line == this first line?
+    sub x14, x12, x13                   // last byte - first line
+    lsr x14, x14, x10                   // ... >> log2(line): whole lines after the first
+    cinc x11, x14, ne                   // count: lines after the first, + 1 unless the first was the previous range's last
+    cbz x11, <+0x1e4>                   // no line left: next range
+    csel x14, xzr, x8, ne               // 0 if kept, else one line (lines.next() skips it)
+    add x13, x14, x13                   // loop address: first line, or the one after it
     tst x11, #0x3                       // count % 4 == 0?
-    b.eq <+0x210>                       // yes: straight to the 4x loop
-    ic ivau, x12                        // peel count % 4 lines one at a time: invalidate to PoU
-    add x12, x12, x8                    // next I line
+    b.eq <+0x1bc>                       // yes: straight to the 4x loop
+    ic ivau, x13                        // peel count % 4 lines one at a time: invalidate to PoU
+    add x13, x13, x8                    // next I line
     sub x11, x11, #0x1                  // count -= 1
-    tst x11, #0x3                       // count % 4 == 0 yet?
-    b.ne <+0x1f8>                       // no: peel another line
-    cbz x11, <+0x238>                   // nothing left after peeling -> next range
-    ic ivau, x12                        // 4x unrolled IC IVAU loop: line 1 of 4
-    add x12, x12, x8                    // next I line
-    ic ivau, x12                        // line 2 of 4
-    add x12, x12, x8                    // next I line
-    ic ivau, x12                        // line 3 of 4
-    add x12, x12, x8                    // next I line
-    ic ivau, x12                        // line 4 of 4
-    add x12, x12, x8                    // next I line
+    tst x11, #0x3                       // count % 4 == 0?
+    b.ne <+0x1a4>                       // no: peel another line
+    cbz x11, <+0x1e4>                   // no line left: next range
+    ic ivau, x13                        // 4x unrolled IC IVAU loop: line 1 of 4
+    add x13, x13, x8                    // next I line
+    ic ivau, x13                        // line 2 of 4
+    add x13, x13, x8                    // next I line
+    ic ivau, x13                        // line 3 of 4
+    add x13, x13, x8                    // next I line
+    ic ivau, x13                        // line 4 of 4
+    add x13, x13, x8                    // next I line
     subs x11, x11, #0x4                 // count -= 4
-    b.ne <+0x210>                       // more lines: loop
-    add x19, x19, #0x10                 // cursor to the next pair
-    mov w11, wzr                        // a previous range exists from now on
-    mov x12, x13                        // previous_last = this range's last I line
-    cmp x19, x22                        // end of the slice?
-    b.ne <+0x1a4>                       // no: next range
+    b.ne <+0x1bc>                       // more lines: loop
+    and x11, x12, x9                    // previous_last = last & mask
+    b <+0x154>                          // next range
+    isb                                 // the DIC path's ISB (no IC loop, one DSB before it)
+    cmp x20, #0x0                       // x20 == 0: no range wrapped
+    cset w0, eq                         // return true (Ok), or false (Err(RangeWraps))
+    ldp x20, x19, [sp, #32]             // restore callee-saved registers
+    ldp x22, x21, [sp, #16]             // restore callee-saved registers
+    ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
+    ret                                 // return
     dsb ish                             // DSB ISH: the IC invalidations complete
     isb                                 // discard this core's prefetched instructions
-    b <+0x25c>                          // to the common return
-    isb                                 // the DIC path's ISB (no IC loop, one DSB before it)
-    cmp x21, #0x0                       // x21 == 0: no range wrapped
+    cmp x20, #0x0                       // x20 == 0: no range wrapped
     cset w0, eq                         // return true (Ok), or false (Err(RangeWraps))
-    ldp x20, x19, [sp, #48]             // restore callee-saved registers
-    ldr x23, [sp, #16]                  // restore callee-saved registers
-    ldp x22, x21, [sp, #32]             // restore callee-saved registers
-    ldp x29, x30, [sp], #64             // restore fp/lr, pop the frame
+    ldp x20, x19, [sp, #32]             // restore callee-saved registers
+    ldp x22, x21, [sp, #16]             // restore callee-saved registers
+    ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
     ret                                 // return
-    adrp x0, PAGE                       // cold first use: GOT page of CTR_EL0
-    ldr x0, [x0, #LO12]                 // x0 = &CTR_EL0, the cell to initialise
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // mrs CTR_EL0 (0 -> 0x80000000), publish; x0 = value
-    b <+0x6c>                           // back to the batch with CTR_EL0 in x0
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0> // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
+    b <+0x64>                           // back to the batch with CTR_EL0 in x0
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_with:
-    cbz x2, <+0x94>                     // len == 0: nothing to do (Ok)
+    cbz x2, <+0x98>                     // len == 0: nothing to do (Ok)
     sub x8, x2, #0x1                    // len - 1
     adds x8, x8, x1                     // last = ptr + (len - 1); carry: the range wraps
-    b.cs <+0x124>                       // -> Err(RangeWraps), before any maintenance
-    ldr x9, [x0]                        // the given geometry's CTR_EL0 value (plain load)
-    tbnz w9, #28, <+0x9c>               // CTR_EL0.IDC: skip the DC loop
-    ubfx x10, x9, #16, #4               // DminLine field (CTR_EL0[19:16])
-    mov w11, #0x4                       // D line bytes = 4 << DminLine ...
-    lsl x11, x11, x10                   // ... x11 = D line size, the loop's step
-    add x10, x10, #0x2                  // log2(D line) = DminLine + 2
-    neg x12, x11                        // mask = !(line - 1) = -line
-    and x13, x8, x12                    // last & mask: the last D line
-    and x12, x12, x1                    // first = ptr & mask: first D line (loop address)
-    sub x13, x13, x12                   // last line - first line
-    lsr x10, x13, x10                   // ... / line size
-    add x10, x10, #0x1                  // count = that + 1 (>= 1)
-    tst x10, #0x3                       // count % 4 == 0?
-    b.eq <+0x60>                        // yes: straight to the 4x loop
-    dc cvau, x12                        // peel count % 4 lines one at a time: clean to PoU
-    add x12, x12, x11                   // next D line
-    sub x10, x10, #0x1                  // count -= 1
-    tst x10, #0x3                       // count % 4 == 0 yet?
-    b.ne <+0x48>                        // no: peel another line
-    cbz x10, <+0x88>                    // nothing left after peeling -> DSB
-    dc cvau, x12                        // 4x unrolled DC CVAU loop: line 1 of 4
-    add x12, x12, x11                   // next D line
-    dc cvau, x12                        // line 2 of 4
-    add x12, x12, x11                   // next D line
-    dc cvau, x12                        // line 3 of 4
-    add x12, x12, x11                   // next D line
-    dc cvau, x12                        // line 4 of 4
-    add x12, x12, x11                   // next D line
-    subs x10, x10, #0x4                 // count -= 4
-    b.ne <+0x60>                        // more lines: loop
-    dsb ish                             // DSB ISH (after the DC loop): stores and cleans complete
-    tbz w9, #29, <+0xa4>                // DIC clear: to the IC loop
-    isb                                 // DIC set: discard this core's prefetched instructions
+    b.cs <+0x18c>                       // -> Err(RangeWraps), before any maintenance
+    ldr x10, [x0]                       // the given geometry's CTR_EL0 value (plain load)
+    mov w9, #0x4                        // 4 ... (line bytes = 4 << field)
+    ubfx x12, x10, #16, #4              // DminLine field (CTR_EL0[19:16])
+    lsl x9, x9, x12                     // ... << field: the line size, the loop's step
+    add x12, x12, #0x2                  // log2(line) = field + 2
+    neg x11, x9                         // mask = -line = !(line - 1)
+    and x11, x11, x1                    // first = start & mask: the first line (loop address)
+    sub x13, x8, x11                    // last byte - first line
+    lsr x12, x13, x12                   // ... >> log2(line): whole lines after the first
+    add x12, x12, #0x1                  // count = that + 1 (>= 1)
+    tbnz w10, #28, <+0xa0>              // given IDC: skip the DC loop
+    mov x13, x11                        // DC loop address = first line (x11 kept for the IC loop)
+    mov x14, x12                        // DC loop count (x12 kept for the IC loop)
+    tst x14, #0x3                       // count % 4 == 0?
+    b.eq <+0x64>                        // yes: straight to the 4x loop
+    dc cvau, x13                        // peel count % 4 lines one at a time: clean to PoU
+    add x13, x13, x9                    // next D line
+    sub x14, x14, #0x1                  // count -= 1
+    tst x14, #0x3                       // count % 4 == 0?
+    b.ne <+0x4c>                        // no: peel another line
+    cbz x14, <+0x8c>                    // nothing left after peeling -> DSB
+    dc cvau, x13                        // 4x unrolled DC CVAU loop: line 1 of 4
+    add x13, x13, x9                    // next D line
+    dc cvau, x13                        // line 2 of 4
+    add x13, x13, x9                    // next D line
+    dc cvau, x13                        // line 3 of 4
+    add x13, x13, x9                    // next D line
+    dc cvau, x13                        // line 4 of 4
+    add x13, x13, x9                    // next D line
+    subs x14, x14, #0x4                 // count -= 4
+    b.ne <+0x64>                        // more lines: loop
+    dsb ish                             // DSB ISH
+    tbz w10, #29, <+0xa8>               // DIC clear: to the IC loop
+    isb                                 // discard this core's prefetched instructions
     mov w0, #0x1                        // return true (Ok)
     ret                                 // return
-    dsb ish                             // DSB ISH (IDC path, tail-duplicated): stores complete
-    tbnz w9, #29, <+0x90>               // CTR_EL0.DIC: skip the IC loop and its DSB
-    and x9, x9, #0xf                    // IminLine field (CTR_EL0[3:0])
-    mov w10, #0x4                       // I line bytes = 4 << IminLine ...
-    lsl x10, x10, x9                    // ... x10 = I line size, the loop's step
-    add x9, x9, #0x2                    // log2(I line) = IminLine + 2
-    neg x11, x10                        // mask = !(line - 1) = -line
-    and x8, x8, x11                     // last & mask: the last I line
-    and x11, x11, x1                    // first = ptr & mask: first I line (loop address)
-    sub x8, x8, x11                     // last line - first line
-    lsr x8, x8, x9                      // ... / line size
+    dsb ish                             // DSB ISH
+    tbnz w10, #29, <+0x94>              // CTR_EL0.DIC: skip the IC loop and its DSB
+    lsr x13, x10, #16                   // CTR_EL0 >> 16 ...
+    eor w13, w13, w10                   // ... ^ CTR_EL0: DminLine ^ IminLine in bits 3:0
+    tst x13, #0xf                       // equal line sizes?
+    b.eq <+0x134>                       // equal line sizes: the IC loop walks the D lines
+    and x9, x10, #0xf                   // IminLine field (CTR_EL0[3:0])
+    mov w10, #0x4                       // 4 ... (line bytes = 4 << field)
+    lsl x10, x10, x9                    // ... << field: the line size, the loop's step
+    add x9, x9, #0x2                    // log2(line) = field + 2
+    neg x11, x10                        // mask = -line = !(line - 1)
+    and x11, x11, x1                    // first = start & mask: the first line (loop address)
+    sub x8, x8, x11                     // last byte - first line
+    lsr x8, x8, x9                      // ... >> log2(line): whole lines after the first
     add x8, x8, #0x1                    // count = that + 1 (>= 1)
     tst x8, #0x3                        // count % 4 == 0?
-    b.eq <+0xec>                        // yes: straight to the 4x loop
+    b.eq <+0xfc>                        // yes: straight to the 4x loop
     ic ivau, x11                        // peel count % 4 lines one at a time: invalidate to PoU
     add x11, x11, x10                   // next I line
     sub x8, x8, #0x1                    // count -= 1
-    tst x8, #0x3                        // count % 4 == 0 yet?
-    b.ne <+0xd4>                        // no: peel another line
-    cbz x8, <+0x114>                    // nothing left after peeling -> DSB
+    tst x8, #0x3                        // count % 4 == 0?
+    b.ne <+0xe4>                        // no: peel another line
+    cbz x8, <+0x124>                    // nothing left after peeling -> DSB
     ic ivau, x11                        // 4x unrolled IC IVAU loop: line 1 of 4
     add x11, x11, x10                   // next I line
     ic ivau, x11                        // line 2 of 4
@@ -418,8 +444,30 @@ listing_clear_cache_with:
     ic ivau, x11                        // line 4 of 4
     add x11, x11, x10                   // next I line
     subs x8, x8, #0x4                   // count -= 4
-    b.ne <+0xec>                        // more lines: loop
-    dsb ish                             // DSB ISH: the IC invalidations complete
+    b.ne <+0xfc>                        // more lines: loop
+    dsb ish                             // DSB ISH
+    isb                                 // discard this core's prefetched instructions
+    mov w0, #0x1                        // return true (Ok)
+    ret                                 // return
+    tst x12, #0x3                       // count % 4 == 0?
+    b.eq <+0x154>                       // yes: straight to the 4x loop
+    ic ivau, x11                        // peel count % 4 lines one at a time: invalidate to PoU
+    add x11, x11, x9                    // next I line
+    sub x12, x12, #0x1                  // count -= 1
+    tst x12, #0x3                       // count % 4 == 0?
+    b.ne <+0x13c>                       // no: peel another line
+    cbz x12, <+0x17c>                   // nothing left after peeling -> DSB
+    ic ivau, x11                        // 4x unrolled IC IVAU loop: line 1 of 4
+    add x11, x11, x9                    // next I line
+    ic ivau, x11                        // line 2 of 4
+    add x11, x11, x9                    // next I line
+    ic ivau, x11                        // line 3 of 4
+    add x11, x11, x9                    // next I line
+    ic ivau, x11                        // line 4 of 4
+    add x11, x11, x9                    // next I line
+    subs x12, x12, #0x4                 // count -= 4
+    b.ne <+0x154>                       // more lines: loop
+    dsb ish                             // DSB ISH
     isb                                 // discard this core's prefetched instructions
     mov w0, #0x1                        // return true (Ok)
     ret                                 // return
@@ -499,7 +547,7 @@ listing_pipeline_flush_mt:
     ldp w1, w2, [sp, #24]               // barrier args: cmd, register tag
     add x0, sp, #0x20                   // result slot
     mov w3, w21                         // barrier arg: register command
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$> // barrier(): membarrier(cmd), EPERM: register + retry
     ldrb w25, [sp, #32]                 // result tag (5 = Ok)
     stur x22, [x29, #-16]               // Flight.coalescer = &COALESCER
     stur w23, [x29, #-8]                // Flight.started
@@ -507,7 +555,7 @@ listing_pipeline_flush_mt:
     cset w8, eq                         // Flight.succeeded = result.is_ok()
     sturb w8, [x29, #-4]                // store it
     sub x0, x29, #0x10                  // &flight
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop> // end the call: seq + 1 (ok) or - 1, Release; wake
     ldr w8, [x22, #8]                   // uncontended: reload coalesce_for (relaxed)
     cmp w8, w19                         // still the count read on entry?
     b.ne <+0x3a8>                       // re-armed meanwhile: leave it
@@ -661,9 +709,9 @@ listing_pipeline_flush_mt:
     mov w3, w21                         // barrier arg: register command
     str w8, [x27, #4]                   // solo_busy = 1 (relaxed), around this caller's own call
     str x9, [sp, #32]                   // Busy(&solo_busy)
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$> // barrier(): membarrier(cmd), EPERM: register + retry
     add x0, sp, #0x20                   // &busy
-    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // Busy::drop: solo_busy = 0 (relaxed store)
+    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop> // Busy::drop: solo_busy = 0 (relaxed store)
     ldurb w25, [x29, #-40]              // result tag
     cmp w25, #0x5                       // 5 = Ok
     cset w0, eq                         // return result.is_ok()
@@ -671,7 +719,7 @@ listing_pipeline_flush_mt:
     ldp w1, w2, [sp, #24]               // barrier args (issuing from the wait loop): cmd, register tag
     ldr w3, [sp, #16]                   // barrier arg: register command
     sub x0, x29, #0x28                  // result slot
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$> // barrier(): membarrier(cmd), EPERM: register + retry
     ldurb w25, [x29, #-40]              // result tag (5 = Ok)
     stur x22, [x29, #-16]               // Flight.coalescer = &COALESCER
     stur w26, [x29, #-8]                // Flight.started
@@ -679,9 +727,9 @@ listing_pipeline_flush_mt:
     cset w8, eq                         // Flight.succeeded = result.is_ok()
     sturb w8, [x29, #-4]                // store it
     sub x0, x29, #0x10                  // &flight
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop> // end the call: seq + 1 (ok) or - 1, Release; wake
     b <+0x35c>                          // contended: coalesce_for = 4096, return
-    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    bl <_ZN16icache_coherence6policy9first_use> // cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w1, w0, #0xff                   // policy arg (0 BestEffort, 1 Strict, 2 NoSyscalls)
     cmp w1, #0x2                        // NoSyscalls?
     b.ne <+0x4c>                        // no: -> the mechanism
@@ -692,7 +740,7 @@ listing_pipeline_flush_mt:
     mov w0, #0x1                        // return true (Ok: nothing to call)
     b <+0x450>                          // -> epilogue
     sub x0, x29, #0x28                  // cold probe: result slot (policy in w1)
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // STATE.get_or_try_init(probe): REGISTER membarrier
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init> // STATE.get_or_try_init(probe): REGISTER membarrier
     ldurb w8, [x29, #-40]               // result tag
     cmp w8, #0x5                        // 5 = Ok(state)?
     b.ne <+0x44c>                       // probe error (not cached) -> false
@@ -702,7 +750,7 @@ listing_pipeline_flush_mt:
     cmp w9, #0x2                        // Ready (1..=3)?
     b.ls <+0x6c>                        // yes: back to commands()
     b <+0x44c>                          // Failed -> false
-    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    bl <_ZN16icache_coherence6policy9first_use> // cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w8, w0, #0xff                   // policy
     cmp w8, #0x1                        // Strict?
     b.ne <+0x408>                       // no: Ok
@@ -715,8 +763,8 @@ listing_pipeline_flush_mt:
     ldp x29, x30, [sp, #96]             // restore fp/lr
     add sp, sp, #0xc0                   // pop the frame
     ret                                 // return
-    bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // cold: pthread_atfork(child), REGISTERED = true
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register> // cold: pthread_atfork(child), REGISTERED = true
     b <+0xa4>                           // back: load &COALESCER (run_adaptive)
-    bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // cold: pthread_atfork(child), REGISTERED = true (run_inner's copy)
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register> // cold: pthread_atfork(child), REGISTERED = true (run_inner's copy)
     b <+0xbc>                           // back: read GENERATION (run_inner)
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad: a panic unwinding out of the extern "C" fn aborts
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad: a panic unwinding out of the extern "C" fn aborts

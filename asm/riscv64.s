@@ -121,96 +121,89 @@ listing_clear_cache_dual:
     jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached
 
 listing_clear_cache_ranges:
-    add sp, sp, -96                     // frame (the out-of-line calls below)
-    sd ra, 88(sp)                       // save the return address
-    sd s0, 80(sp)                       // callee-saved registers
-    sd s1, 72(sp)                       // callee-saved registers
-    sd s2, 64(sp)                       // callee-saved registers
-    sd s3, 56(sp)                       // callee-saved registers
-    sd s4, 48(sp)                       // callee-saved registers
-    mv s3, a1                           // keep n
-    mv s1, a0                           // keep the slice's address
-    sll s4, a1, 0x4                     // n * 16: the slice's size in bytes
-    add s0, a0, s4                      // end of the slice
-    mv a0, s4                           // checked_ranges: bytes left to check
-    mv a1, s1                           // cursor = &ranges[0]
-    beqz a0, <+0x38>                    // every range checked -> MODE
+    add sp, sp, -80                     // frame (the out-of-line calls below)
+    sd ra, 72(sp)                       // save the return address
+    sd s0, 64(sp)                       // callee-saved registers
+    sd s1, 56(sp)                       // callee-saved registers
+    sd s2, 48(sp)                       // callee-saved registers
+    mv s2, a1                           // keep n
+    mv s0, a0                           // keep the slice's address
+    sll a0, a1, 0x4                     // n * 16: the slice's size in bytes (checked_ranges: bytes left)
+    add s1, s0, a0                      // end of the slice
+    mv a1, s0                           // cursor = &ranges[0]
+    beqz a0, <+0x3c>                    // every range checked -> MODE
     mv a2, a1                           // this pair's address
     ld a3, 8(a1)                        // len
     add a1, a1, 16                      // cursor to the next pair
     add a0, a0, -16                     // bytes left -= 16
-    beqz a3, <+0x1e>                    // len == 0: fine, next range
+    beqz a3, <+0x18>                    // len == 0: fine, next range
     ld a2, 0(a2)                        // ptr
     neg a3, a3                          // 2^64 - len
-    bgeu a3, a2, <+0x1e>                // ptr <= 2^64 - len: no wrap, next range
-    li s2, 0                            // wraps: return false (Err(RangeWraps))
-    j <+0x10a>                          // -> return, no flush
+    bgeu a3, a2, <+0x18>                // ptr <= 2^64 - len: no wrap, next range
+    li a0, 0                            // wraps: return false (Err(RangeWraps)), no flush
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    ld s2, 48(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
     auipc a0, PAGE                      // GOT entry of os::linux::riscv64::MODE ...
     ld a0, LO12(a0)                     // ... a0 = &MODE (AtomicU8: 0 undecided, 1, 2)
     lb a0, 0(a0)                        // mode(): load MODE (the GOT gave its address)
-    li s2, 1                            // 1 = RiscvMode::Syscall (also: result true)
+    li a1, 1                            // 1 = RiscvMode::Syscall
     fence r, rw                         // ... Acquire: the load-acquire's fence
-    beq a0, s2, <+0x8c>                 // Syscall: one riscv_flush_icache over the hull
+    beq a0, a1, <+0x88>                 // Syscall: one riscv_flush_icache over the hull
     zext.b a0, a0                       // the byte, zero-extended (redundant after lb)
     li a1, 2                            // 2 = RiscvMode::FenceI
-    bne a0, a1, <+0x80>                 // 0: not decided yet -> decide() out of line
-    li s2, 1                            // FenceI mode: result true
-    beqz s3, <+0x10a>                   // n == 0: no range, no fence.i
-    add s1, s1, 8                       // is-some scan: &ranges[0].len
-    ld a0, 0(s1)                        // len
-    beqz a0, <+0x70>                    // empty: look at the next
-    ld a1, -8(s1)                       // ptr
-    neg a0, a0                          // 2^64 - len
-    bgeu a0, a1, <+0x7a>                // wrap check again; a non-empty range -> fence.i
-    add s4, s4, -16                     // bytes left -= 16
-    add s1, s1, 16                      // next pair's len
-    bnez s4, <+0x60>                    // more pairs: loop
-    j <+0x10a>                          // all empty: Ok, no fence.i
+    bne a0, a1, <+0x7c>                 // 0: not decided yet -> decide() out of line
+    sll s2, s2, 0x4                     // FenceI mode: n * 16, bytes to scan
+    li a0, 1                            // result true
+    beqz s2, <+0x70>                    // n == 0: no range, no fence.i -> return true
+    ld a1, 8(s0)                        // is-some scan: len
+    add s0, s0, 16                      // next pair
+    add s2, s2, -16                     // bytes left -= 16
+    beqz a1, <+0x60>                    // empty: look at the next (a non-empty range -> fence.i)
     fence.i                             // one fence.i for the whole batch (this hart)
-    j <+0x10a>                          // -> return true
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    ld s2, 48(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return true
     auipc ra, PAGE                      // cold: call decide() (policy, membarrier, prctl)
     jalr LO12(ra)                       // ... a0 = the mode (0 Syscall, 1 FenceI)
     and a0, a0, 1                       // FenceI?
-    bnez a0, <+0x58>                    // yes: the fence.i path
-    beqz s3, <+0x10a>                   // Syscall, n == 0: no hull, Ok (s2 = 1)
-    li a3, 0                            // hull acc = None
-    j <+0x9e>                           // -> the first range
-    add s1, s1, 16                      // cursor to the next pair
-    li a3, 1                            // acc = Some
-    mv a1, a2                           // lo = min(lo, start) (in a2)
-    beq s1, s0, <+0xe4>                 // end of the slice -> the syscall
-    ld a4, 8(s1)                        // len
-    beqz a4, <+0xc8>                    // empty: skip
-    ld a2, 0(s1)                        // start
-    add a5, a4, -1                      // len - 1
-    add a4, a5, a2                      // last = start + (len - 1)
-    bltu a4, a5, <+0xc8>                // wraps: skip (unreachable, checked above)
-    and a3, a3, 1                       // acc is Some?
-    neg a5, a3                          // all-ones if Some
-    and a5, a5, a0                      // old hi if Some, else 0
-    mv a0, a4                           // hi = last ...
-    bgeu a5, a4, <+0xd0>                // ... unless old hi >= last: hi.max(last)
-    add a3, a3, -1                      // 0 if Some, all-ones if None
-    or a1, a1, a3                       // old lo, or usize::MAX if None
-    bltu a2, a1, <+0x94>                // start < lo: lo = start
-    j <+0xda>                           // else keep lo
-    add s1, s1, 16                      // skipped range: next pair
-    bne s1, s0, <+0x9e>                 // more pairs: loop
-    j <+0xde>                           // end of the slice
-    mv a0, a5                           // hi = old hi
-    add a3, a3, -1                      // 0 if Some, all-ones if None
-    or a1, a1, a3                       // old lo, or usize::MAX if None
-    bltu a2, a1, <+0x94>                // start < lo: lo = start
-    mv a2, a1                           // else lo = old lo
-    j <+0x94>                           // -> next pair
-    and a3, a3, 1                       // end of the slice: acc is Some?
-    mv a2, a1                           // lo
-    beqz a3, <+0x10a>                   // None (all empty): Ok, no syscall
-    add a0, a0, 1                       // end = hi + 1 ...
-    snez a1, a0                         // ... did it not overflow?
-    add a1, a1, -1                      // all-ones if it overflowed, else 0
-    or a0, a0, a1                       // end = hi.saturating_add(1)
-    sd a2, 24(sp)                       // args.0 = lo
+    bnez a0, <+0x5c>                    // yes: the fence.i path
+    li a2, 0                            // hull acc = None
+    mv a3, s0                           // cursor
+    beq a3, s1, <+0xc6>                 // end of the slice -> the syscall
+    ld a4, 8(a3)                        // len
+    add s0, a3, 16                      // cursor to the next pair
+    mv a3, s0                           // cursor
+    beqz a4, <+0x8c>                    // empty: skip
+    ld a3, -16(s0)                      // start (ptr)
+    and a2, a2, 1                       // acc is Some?
+    neg a5, a2                          // all-ones if Some
+    add a4, a4, a3                      // ptr + len (checked not to wrap: no second check)
+    add a0, a4, -1                      // last = ptr + len - 1
+    and a4, a5, a6                      // old hi if Some, else 0
+    mv a6, a0                           // hi = last ...
+    bltu a4, a0, <+0xb6>                // ... unless old hi >= last: hi.max(last)
+    mv a6, a4                           // hi = old hi
+    add a2, a2, -1                      // 0 if Some, all-ones if None
+    or a1, a1, a2                       // old lo, or usize::MAX if None
+    bltu a3, a1, <+0xc0>                // start < lo: lo = start
+    mv a3, a1                           // else lo = old lo
+    li a2, 1                            // acc = Some
+    mv a1, a3                           // lo
+    j <+0x8a>                           // -> next pair
+    and a2, a2, 1                       // end of the slice: acc is Some?
+    beqz a2, <+0xfe>                    // None (all empty): Ok, no syscall
+    add a6, a6, 1                       // end = hi + 1 ...
+    snez a0, a6                         // ... did it not overflow?
+    add a0, a0, -1                      // all-ones if it overflowed, else 0
+    or a0, a0, a6                       // end = hi.saturating_add(1)
+    sd a1, 24(sp)                       // args.0 = lo
     sd a0, 32(sp)                       // args.1 = end (exclusive)
     sd zero, 40(sp)                     // args.2 = flags 0: all threads of the process
     mv a0, sp                           // result slot
@@ -219,15 +212,19 @@ listing_clear_cache_ranges:
     jalr LO12(ra)                       // ... syscall 259 riscv_flush_icache, out of line
     lbu a0, 0(sp)                       // result tag
     add a0, a0, -5                      // 5 = Ok ...
-    seqz s2, a0                         // ... result = result.is_ok()
-    mv a0, s2                           // return value
-    ld ra, 88(sp)                       // restore the return address
-    ld s0, 80(sp)                       // restore callee-saved registers
-    ld s1, 72(sp)                       // restore callee-saved registers
-    ld s2, 64(sp)                       // restore callee-saved registers
-    ld s3, 56(sp)                       // restore callee-saved registers
-    ld s4, 48(sp)                       // restore callee-saved registers
-    add sp, sp, 96                      // pop the frame
+    seqz a0, a0                         // ... result = result.is_ok()
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    ld s2, 48(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
+    ret                                 // return
+    li a0, 1                            // return true (Ok)
+    ld ra, 72(sp)                       // restore the return address
+    ld s0, 64(sp)                       // restore callee-saved registers
+    ld s1, 56(sp)                       // restore callee-saved registers
+    ld s2, 48(sp)                       // restore callee-saved registers
+    add sp, sp, 80                      // pop the frame
     ret                                 // return
     auipc ra, PAGE                      // landing pad of the extern "C" wrapper ...
     jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached

@@ -16,23 +16,18 @@ listing_clear_cache:
     br %r14                             // return
 
 listing_clear_cache_dual:
-    cgije %r4, 0, <+0x46>               // len == 0: nothing to do (Ok)
+    cgije %r4, 0, <+0x36>               // len == 0: nothing to do (Ok)
     aghi %r4, -1                        // len - 1
-    lcgr %r0, %r2                       // -written ...
-    aghi %r0, -1                        // ... - 1 = usize::MAX - written
-    clgr %r4, %r0                       // len - 1 vs MAX - written (CC 2: wraps)
+    lgr %r0, %r3                        // executed ...
+    algr %r0, %r4                       // ... + (len - 1): CC carry = the executed range wraps
     ipm %r1                             // the CC into r1 bits 28-29
-    afi %r1, -536870912                 // r1 - (2 << 28): negative iff CC < 2 ...
-    srl %r1, 31                         // ... r1 = written range does not wrap
-    lcgr %r0, %r3                       // -executed ...
-    aghi %r0, -1                        // ... - 1 = usize::MAX - executed
-    clgr %r4, %r0                       // len - 1 vs MAX - executed (CC 2: wraps)
-    ipm %r0                             // the CC into r0 bits 28-29
-    afi %r0, -536870912                 // r0 - (2 << 28): negative iff CC < 2 ...
-    srl %r0, 31                         // ... r0 = executed range does not wrap
-    nr %r0, %r1                         // both ranges valid
-    llgfr %r2, %r0                      // return is_ok() (no maintenance: coherent)
-    br %r14                             // return
+    algr %r4, %r2                       // written + (len - 1): CC carry = the written range wraps
+    lhi %r0, 0                          // result = false (Err(RangeWraps))
+    jnle <+0x3a>                        // the written range wraps: return false
+    risbgz %r1, %r1, 63, 63, 35         // r1 = the executed range's carry (from the saved CC)
+    cijne %r1, 0, <+0x3a>               // it wraps: return false
+    cgrje %r2, %r3, <+0x36>             // written == executed: no serialisation, return true
+    br %r0                              // BCR 15,0 (objdump: br %r0, a branch to nowhere): serialise, aliases differ
     lhi %r0, 1                          // len == 0: true ...
     llgfr %r2, %r0                      // ... zero-extended into the return register
     br %r14                             // return

@@ -12,19 +12,48 @@ listing_clear_cache:
     ret                                 // return
 
 listing_clear_cache_dual:
+    push %rax                           // frame: keeps rsp 16-byte aligned for the IRET block (asm! without nostack)
     test %rdx, %rdx                     // len == 0?
-    je <+0x1d>                          // yes: nothing to do (Ok)
+    je <+0x62>                          // yes: nothing to do (Ok)
     dec %rdx                            // len - 1
-    not %rdi                            // usize::MAX - written
-    cmp %rdi, %rdx                      // len - 1 vs MAX - written
-    setbe %cl                           // cl = the written range does not wrap
-    not %rsi                            // usize::MAX - executed
-    cmp %rsi, %rdx                      // len - 1 vs MAX - executed
-    setbe %al                           // al = the executed range does not wrap
-    and %cl, %al                        // return both valid (no maintenance: coherent)
+    mov %rsi, %rax                      // rax = executed ...
+    add %rdx, %rax                      // ... + (len - 1)
+    setb %cl                            // cl = the executed range wraps
+    xor %eax, %eax                      // result = false (Err(RangeWraps)) unless cleared below
+    add %rdi, %rdx                      // written + (len - 1)
+    jb <+0x64>                          // the written range wraps: return false
+    test %cl, %cl                       // the executed range wraps?
+    jne <+0x64>                         // yes: return false
+    cmp %rsi, %rdi                      // written == executed?
+    je <+0x62>                          // yes: same alias, no serialisation (coherent fetch): return true
+    mov REL(%rip), %rax                 // rax = &arch::x86::SERIALIZER (from the GOT)
+    movzbl (%rax), %eax                 // relaxed load of the cached choice (0 = not probed)
+    cmp $0x1, %al                       // 1 = USE_SERIALIZE?
+    je <+0x5f>                          // yes: SERIALIZE
+    movzbl %al, %eax                    // zero-extend again (redundant)
+    cmp $0x2, %eax                      // 2 = USE_IRET?
+    jne <+0x66>                         // no (0): cold first use, probe CPUID
+    sub $0x80, %rsp                     // IRET to self: skip the 128-byte SysV red zone
+    mov %ss, %eax                       // SS ...
+    push %rax                           // ... pushed (frame: SS)
+    lea 0x8(%rsp), %rax                 // RSP as it will be after IRET pops the frame ...
+    push %rax                           // ... pushed (frame: RSP)
+    pushf                               // RFLAGS pushed (frame: RFLAGS)
+    mov %cs, %eax                       // CS ...
+    push %rax                           // ... pushed (frame: CS)
+    lea REL(%rip), %rax                 // address of the next instruction ...
+    push %rax                           // ... pushed (frame: RIP)
+    iretq                               // IRETQ: serialising; resumes right below with every register restored
+    add $0x80, %rsp                     // give the red zone back
+    jmp <+0x62>                         // -> return true
+    serialize                           // SERIALIZE (0f 01 e8): serialise this core
+    mov $0x1, %al                       // return true (Ok)
+    pop %rcx                            // pop the frame
     ret                                 // return
-    mov $0x1, %al                       // len == 0: return true
-    ret                                 // return
+    call *REL(%rip)                     // cold: serialize_first_use(): CPUID probe, cache, serialise
+    mov $0x1, %al                       // return true
+    jmp <+0x64>                         // -> return
+    call *REL(%rip)                     // landing pad of the extern "C" wrapper: panic_cannot_unwind (abort); never reached
 
 listing_clear_cache_ranges:
     shl $0x4, %rsi                      // n * 16: the slice's size in bytes
@@ -45,37 +74,34 @@ listing_clear_cache_ranges:
     ret                                 // return
 
 listing_pipeline_flush_local:
-    mov REL(%rip), %rsi                 // rsi = &arch::x86::SERIALIZER (from the GOT)
-    movzbl (%rsi), %eax                 // relaxed load of the cached choice (0 = not probed)
+    push %rax                           // frame: keeps rsp 16-byte aligned for the IRET block (asm! without nostack)
+    mov REL(%rip), %rax                 // rax = &arch::x86::SERIALIZER (from the GOT)
+    movzbl (%rax), %eax                 // relaxed load of the cached choice (0 = not probed)
     cmp $0x1, %al                       // 1 = USE_SERIALIZE?
-    je <+0x50>                          // yes: SERIALIZE
+    je <+0x3e>                          // yes: SERIALIZE
     movzbl %al, %eax                    // zero-extend again (redundant)
-    test %eax, %eax                     // 0: not probed yet?
-    jne <+0x40>                         // no, 2 = USE_CPUID: serialise with CPUID
-    xor %eax, %eax                      // has_serialize(): CPUID leaf 0 ...
-    xor %ecx, %ecx                      // ... subleaf 0
-    mov %rbx, %rdi                      // save rbx (reserved by LLVM; CPUID writes ebx)
-    cpuid                               // eax = the highest basic leaf
-    xchg %rdi, %rbx                     // restore rbx
-    cmp $0x7, %eax                      // leaf 7 exists?
-    jb <+0x3d>                          // no: no SERIALIZE, use CPUID
-    mov $0x7, %eax                      // CPUID leaf 7 ...
-    xor %ecx, %ecx                      // ... subleaf 0
-    mov %rbx, %rdi                      // save rbx
-    cpuid                               // structured extended feature flags
-    xchg %rdi, %rbx                     // restore rbx
-    test $0x4000, %edx                  // EDX bit 14: SERIALIZE supported?
-    jne <+0x4d>                         // yes: cache USE_SERIALIZE
-    movb $0x2, (%rsi)                   // cache USE_CPUID (relaxed store)
-    xor %eax, %eax                      // CPUID leaf 0 ...
-    xor %ecx, %ecx                      // ... subleaf 0
-    mov %rbx, %rsi                      // save rbx
-    cpuid                               // CPUID: serialising (the fallback)
-    xchg %rsi, %rbx                     // restore rbx
+    cmp $0x2, %eax                      // 2 = USE_IRET?
+    jne <+0x43>                         // no (0): cold first use, probe CPUID
+    sub $0x80, %rsp                     // IRET to self: skip the 128-byte SysV red zone
+    mov %ss, %eax                       // SS ...
+    push %rax                           // ... pushed (frame: SS)
+    lea 0x8(%rsp), %rax                 // RSP as it will be after IRET pops the frame ...
+    push %rax                           // ... pushed (frame: RSP)
+    pushf                               // RFLAGS pushed (frame: RFLAGS)
+    mov %cs, %eax                       // CS ...
+    push %rax                           // ... pushed (frame: CS)
+    lea REL(%rip), %rax                 // address of the next instruction ...
+    push %rax                           // ... pushed (frame: RIP)
+    iretq                               // IRETQ: serialising; resumes right below with every register restored
+    add $0x80, %rsp                     // give the red zone back
+    pop %rax                            // pop the frame
     ret                                 // return
-    movb $0x1, (%rsi)                   // cache USE_SERIALIZE (relaxed store)
     serialize                           // SERIALIZE (0f 01 e8): serialise this core
+    pop %rax                            // pop the frame
     ret                                 // return
+    call *REL(%rip)                     // cold: serialize_first_use(): CPUID probe, cache USE_SERIALIZE or USE_IRET, serialise
+    jmp <+0x3c>                         // -> pop the frame, return
+    call *REL(%rip)                     // landing pad of the extern "C" wrapper: panic_cannot_unwind (abort); never reached
 
 listing_pipeline_flush_mt:
     push %rbx                           // callee-saved: bl = the result

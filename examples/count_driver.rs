@@ -29,6 +29,13 @@
 //!   QEMU handles `riscv_flush_icache` itself, without -strace or the
 //!   plugin's system-call callback seeing it, and `.ci/qemu-counts.py`
 //!   reads its flags (`a2`) from that log.
+//!
+//!   On x86_64 (markers `nop dword ptr [rax + 0x7e]`/`[rax + 0x7f]`) the
+//!   windows are `local-sync`, `local-sync-x3`, `dual-same-4k` and
+//!   `dual-aliases-4k`, and the plugin counts `IRETQ`, `SERIALIZE` and
+//!   `CPUID`: the serialising instruction must run once per
+//!   `pipeline_flush_local` and per `clear_cache_dual` through two
+//!   aliases, never for equal ones.
 //! - `sites` (AArch64): prints the address, kind and register of every
 //!   `DC CVAU`, `IC IVAU`, `DSB ISH`, `ISB` and window marker in this
 //!   program's code, so QEMU can log the register each one received
@@ -150,6 +157,8 @@ fn main() -> ExitCode {
         }
         #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
         Some("windows") => windows::windows(args.get(2).map(String::as_str) == Some("peers")),
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        Some("windows") => x86_64::windows(),
         #[cfg(target_arch = "aarch64")]
         Some("sites") => windows::sites(),
         #[cfg(target_arch = "riscv64")]
@@ -157,12 +166,92 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: count_driver baseline | flush N | init-flush N | init-twice | clear N \
-                 | local N | race N | windows (aarch64, riscv64) | sites (aarch64)"
+                 | local N | race N | windows (aarch64, riscv64, x86_64) | sites (aarch64)"
             );
             return ExitCode::from(2);
         }
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod x86_64 {
+    use super::*;
+    use core::arch::asm;
+    use icache_coherence::clear_cache_dual;
+
+    /// The window's start marker: a multi-byte NOP (0F 1F 40 7E).
+    #[inline(always)]
+    fn start() {
+        // SAFETY: a NOP: no register, flag or memory changes.
+        unsafe {
+            asm!(
+                "nop dword ptr [rax + 0x7e]",
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+
+    /// The window's end marker (0F 1F 40 7F).
+    #[inline(always)]
+    fn end() {
+        // SAFETY: as `start`.
+        unsafe {
+            asm!(
+                "nop dword ptr [rax + 0x7f]",
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+
+    fn describe(name: &str, ops: &[String]) {
+        println!("{name} - {}", ops.join(" "));
+    }
+
+    fn dual(name: &str, written: usize, executed: usize, len: usize) {
+        describe(name, &[format!("d:{written:#x}:{executed:#x}:{len}")]);
+        start();
+        // SAFETY: both aliases are mapped, readable, for `len` bytes.
+        let r =
+            unsafe { clear_cache_dual(written as *const c_void, executed as *const c_void, len) };
+        end();
+        assert!(r.is_ok());
+    }
+
+    pub(super) fn windows() {
+        // First use outside any window: the CPUID probe for SERIALIZE.
+        pipeline_flush_local();
+        describe("local-sync", &["l".to_string()]);
+        start();
+        pipeline_flush_local();
+        end();
+        describe(
+            "local-sync-x3",
+            &["l".to_string(), "l".to_string(), "l".to_string()],
+        );
+        start();
+        pipeline_flush_local();
+        pipeline_flush_local();
+        pipeline_flush_local();
+        end();
+        let len = 4096;
+        // SAFETY: a NUL-terminated name; a new file descriptor.
+        let fd = unsafe { libc::memfd_create(c"count_driver".as_ptr(), 0) };
+        assert!(fd >= 0, "memfd_create");
+        // SAFETY: `fd` is the memfd just created.
+        assert_eq!(unsafe { libc::ftruncate(fd, len as libc::off_t) }, 0);
+        let map = |prot| {
+            // SAFETY: a new shared mapping of the memfd; nothing else is affected.
+            let p =
+                unsafe { libc::mmap(core::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, 0) };
+            assert_ne!(p, libc::MAP_FAILED, "mmap of the memfd");
+            p as usize
+        };
+        let rw = map(libc::PROT_READ | libc::PROT_WRITE);
+        let rx = map(libc::PROT_READ | libc::PROT_EXEC);
+        dual("dual-same-4k", rw, rw, len);
+        dual("dual-aliases-4k", rw, rx, len);
+    }
 }
 
 #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]

@@ -53,6 +53,25 @@ pub mod __private {
     /// backend runs.
     pub use crate::plan::{plan_batch, plan_dual, Op};
 
+    /// The instruction `pipeline_flush_local` executes on this CPU, for the
+    /// probe: `"SERIALIZE"` or `"IRET"` on x86 and x86_64 (outside SGX),
+    /// `"ISB"` on AArch64 and 32-bit Arm (the CP15 form on Armv6), `"FENCE.I"` on RISC-V,
+    /// `"BCR 15,0"` on s390x, `"compiler fence"` elsewhere and under Miri.
+    pub fn local_sync_instruction() -> &'static str {
+        crate::arch::local_sync_instruction()
+    }
+
+    /// The `IRET`-to-self path of `pipeline_flush_local` on x86, whatever
+    /// the CPU has, so the probe can time it on a CPU with `SERIALIZE` too.
+    #[cfg(all(
+        not(miri),
+        any(target_arch = "x86", target_arch = "x86_64"),
+        not(target_env = "sgx")
+    ))]
+    pub fn x86_iret_to_self() {
+        crate::arch::x86_iret_to_self()
+    }
+
     /// `membarrier(cmd, 0, 0)`: the crate's one system-call wrapper for it,
     /// for the benchmarks' raw baseline.
     #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
@@ -281,9 +300,11 @@ pub fn pipeline_flush_mt() -> Result<(), Error> {
 /// - **AArch64**: `ISB`.
 /// - **32-bit Arm**: `ISB SY`.
 /// - **RISC-V**: `FENCE.I`.
-/// - **x86, x86_64**: `SERIALIZE` where CPUID reports it, else `CPUID`
-///   (the CPUID answer is cached); the Intel SDM's protocol for
-///   cross-modifying code (vol. 3A, 9.1.3).
+/// - **x86, x86_64**: `SERIALIZE` where CPUID reports it, else an `IRET`
+///   to the next instruction, as Linux's `sync_core()` (the CPUID answer
+///   is cached). Both are serialising, the Intel SDM's protocol for
+///   cross-modifying code (vol. 3A, 9.1.3); unlike `CPUID`, neither exits
+///   to the hypervisor in a virtual machine.
 /// - **s390x**: `BCR 15,0`, a serialising operation (Principles of
 ///   Operation, chapter 5, "Serialization").
 /// - **Miri**, x86_64 SGX enclaves (where `CPUID` faults), other
@@ -482,10 +503,27 @@ pub unsafe fn clear_cache_ranges_with(
 /// - **AArch64 (not Apple or Windows)**: `DC CVAU` on the lines of
 ///   `written`, `DSB ISH`, `IC IVAU` on the lines of `executed`, `DSB ISH`,
 ///   `ISB`.
-/// - **Apple**: `sys_dcache_flush(written)`, `sys_icache_invalidate(executed)`.
+/// - **Apple**: `sys_icache_invalidate(executed)` only. Apple's cores need
+///   no data-cache clean for instruction fetch (libplatform's arm64
+///   `sys_dcache_flush` is a single `DSB ISH`, which
+///   `sys_icache_invalidate` issues too), and on x86_64
+///   `sys_dcache_flush` would evict the new code with `CLFLUSH`.
+/// - **x86, x86_64** (any OS): when `written != executed`, the calling
+///   thread serialises, as [`pipeline_flush_local`] (`SERIALIZE` or
+///   `IRET`): the Intel SDM (vol. 3A, 9.1.3) asks software that modifies an
+///   instruction through a linear address other than the one it is
+///   fetched from to execute a serialising instruction before running it,
+///   because the processor's self-modifying-code detection compares linear
+///   addresses. Then, on Windows, `FlushInstructionCache(executed)`. Other
+///   threads that run the code need what they need after [`clear_cache`]:
+///   each executes a serialising instruction of its own
+///   ([`pipeline_flush_local`]) before running it. With equal aliases,
+///   nothing beyond [`clear_cache`].
+/// - **s390x**: when `written != executed`, `BCR 15,0` on the calling
+///   thread, conservatively (see `src/arch/s390x`).
 /// - **elsewhere**: [`clear_cache`] on `executed` (the OS maintains by
 ///   virtual address, and data caches are physically tagged, so the
-///   executed alias reaches the written lines; x86 and s390x need nothing).
+///   executed alias reaches the written lines).
 ///
 /// ```no_run
 /// # let (rw, rx, len) = (core::ptr::null::<u8>(), core::ptr::null::<u8>(), 0);
@@ -515,7 +553,19 @@ pub unsafe fn clear_cache_dual(
         return Ok(());
     };
     // SAFETY: the caller guarantees both aliases are mapped and readable.
-    unsafe { os::imp::clear_cache_dual(w, x) }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x")))]
+    return unsafe { os::imp::clear_cache_dual(w, x) };
+    // x86 detects stores to code by linear address: through another alias
+    // the calling thread must serialise (Intel SDM vol. 3A, 9.1.3).
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "s390x"))]
+    {
+        // SAFETY: as above.
+        unsafe { os::imp::clear_cache_dual(w, x)? };
+        if written != executed {
+            arch::pipeline_flush_local();
+        }
+        Ok(())
+    }
 }
 
 /// This machine's cache geometry: the line sizes, where they came from
@@ -529,7 +579,7 @@ pub unsafe fn clear_cache_dual(
 /// |---|---|---|
 /// | AArch64 Linux, Android | `CTR_EL0` ([`GeometrySource::CtrEl0`]), as [`clear_cache`] uses it | [`zva_block`](CacheGeometry::zva_block) (`DCZID_EL0`), [`midr`](CacheGeometry::midr) (with `HWCAP_CPUID`) |
 /// | AArch64 FreeBSD, NetBSD, OpenBSD, bare metal | `CTR_EL0` | `zva_block` |
-/// | Apple (macOS, iOS, ...; aarch64 and x86_64) | `sysctlbyname("hw.cachelinesize")` ([`GeometrySource::Sysctl`]): one size for both caches | nothing |
+/// | Apple (macOS, iOS, ...; aarch64 and x86_64) | [`GeometrySource::Sysctl`]: on arm64, 64-byte lines (xnu `MMU_CLINE`, what maintenance steps by on every Apple core); on x86_64 `sysctlbyname("hw.cachelinesize")` | [`coherence_granule`](CacheGeometry::coherence_granule): `hw.cachelinesize` (128 on Apple silicon) |
 /// | x86, x86_64 on any OS but Apple (Windows, Linux, Android, the BSDs, bare metal) | `CPUID` ([`GeometrySource::Cpuid`]): leaf 4 (Intel and others), `0x8000_001D` or `0x8000_0005`/`6` (AMD, Hygon) | [`levels`](CacheGeometry::levels), [`clflush_line`](CacheGeometry::clflush_line) |
 /// | riscv64 Linux, Android | the auxiliary vector's `AT_L1D_CACHEGEOMETRY`/`AT_L1I_CACHEGEOMETRY` ([`GeometrySource::Auxv`]), else the `riscv_hwprobe` Zicbom block ([`GeometrySource::RiscvHwprobe`]); one `riscv_hwprobe` system call, once | `levels` (auxv), [`cbom_block`](CacheGeometry::cbom_block), [`cboz_block`](CacheGeometry::cboz_block) |
 /// | s390x (any OS) | `ECAG` ([`GeometrySource::Ecag`]) | `levels` |

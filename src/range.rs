@@ -66,10 +66,11 @@ impl CodeRange {
     #[inline]
     pub(crate) const fn lines(&self, line: usize) -> Lines {
         debug_assert!(line.is_power_of_two());
-        let mask = !(line - 1);
-        let first = self.start & mask;
-        // `last & mask >= first`, and the difference is a multiple of `line`.
-        let count = ((self.last & mask) - first) / line + 1;
+        let first = self.start & !(line - 1);
+        // `first` is aligned, so `(last - first) / line` is the number of
+        // whole lines after the first: the same as `(last & mask) - first`
+        // divided by `line`, one instruction less.
+        let count = (self.last - first) / line + 1;
         Lines {
             next: first,
             remaining: count,
@@ -146,9 +147,13 @@ impl Iterator for CheckedRanges<'_> {
     #[inline]
     fn next(&mut self) -> Option<CodeRange> {
         for &(ptr, len) in self.0.by_ref() {
-            // Checked by `checked_ranges`; only the empty ones give `None`.
-            if let Ok(Some(r)) = CodeRange::new(ptr as usize, len) {
-                return Some(r);
+            if len != 0 {
+                // `checked_ranges` checked that no range wraps: the add
+                // does not overflow (no second check on every pass).
+                return Some(CodeRange {
+                    start: ptr as usize,
+                    last: (ptr as usize).wrapping_add(len - 1),
+                });
             }
         }
         None
@@ -168,13 +173,29 @@ pub(crate) fn each_line_once_in_a_row(
     mut f: impl FnMut(Lines),
 ) {
     let mask = !(line - 1);
-    let mut previous_last = None;
+    // No line starts at `usize::MAX` (lines are at least 4 bytes, aligned):
+    // "no previous range".
+    let mut previous_last = usize::MAX;
     for r in ranges {
-        let mut lines = r.lines(line);
-        if previous_last == Some(r.start() & mask) {
-            lines.next();
-        }
-        previous_last = Some(r.last() & mask);
+        let first = r.start() & mask;
+        // Lines after the first (see `CodeRange::lines`).
+        let rest = (r.last() - first) / line;
+        let lines = if previous_last == first {
+            // The first line was the previous range's last: start one line
+            // later (possibly with none left; `next` is then never used).
+            Lines {
+                next: first.wrapping_add(line),
+                remaining: rest,
+                line,
+            }
+        } else {
+            Lines {
+                next: first,
+                remaining: rest + 1,
+                line,
+            }
+        };
+        previous_last = r.last() & mask;
         f(lines);
     }
 }

@@ -64,6 +64,11 @@ JSON (--json), one object; times in nanoseconds:
                     p99_ns, mean_ns, samples, lines, ns_per_line,
                     below_resolution, d_lines, i_lines}
   local             pipeline_flush_local: {p50_ns, p90_ns, p99_ns, mean_ns, samples}
+  local_instruction the instruction it executes here (SERIALIZE, IRET, ISB...)
+  local_cpuid       x86: a raw CPUID (leaf 0) timed the same way in the same
+                    run, for comparison: {p50_ns, ...}; null elsewhere
+  local_iret        x86: the crate's IRET-to-self path timed the same way,
+                    whatever the CPU has (the path taken without SERIALIZE)
   mt[]              pipeline_flush_mt: {threads, pinned, calls_per_sample,
                     p50_ns, p90_ns, p99_ns, mean_ns, samples}
   concurrent[]      {k, coalesced{p50_ns,..}, raw{p50_ns,..}, calls_per_flush,
@@ -280,6 +285,9 @@ struct Report {
     method: Value,
     sizes: Vec<SizeResult>,
     local: Latency,
+    local_instruction: &'static str,
+    local_cpuid: Option<Latency>,
+    local_iret: Option<Latency>,
     mt: Vec<MtResult>,
     concurrent: Vec<ConcurrentResult>,
     concurrent_skipped: Option<String>,
@@ -373,6 +381,24 @@ fn main() -> ExitCode {
 
     progress.phase("pipeline_flush_local");
     let (local, _) = measure::time_calls(samples, &timer, &mut progress, pipeline_flush_local);
+    let local_instruction = icache_coherence::__private::local_sync_instruction();
+    // The instruction x86 used before (and the SDM's example), timed the
+    // same way in the same run, so the two figures compare.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    let local_cpuid =
+        Some(measure::time_calls(samples, &timer, &mut progress, measure::raw_cpuid).0);
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    let local_iret = Some(
+        measure::time_calls(
+            samples,
+            &timer,
+            &mut progress,
+            icache_coherence::__private::x86_iret_to_self,
+        )
+        .0,
+    );
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    let (local_cpuid, local_iret): (Option<Latency>, Option<Latency>) = (None, None);
 
     progress.phase("pipeline_flush_mt");
     let mt = if mechanism.is_ok() {
@@ -443,6 +469,9 @@ fn main() -> ExitCode {
         }),
         sizes,
         local,
+        local_instruction,
+        local_cpuid,
+        local_iret,
         mt,
         concurrent,
         concurrent_skipped,
@@ -657,9 +686,31 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
     }
     let _ = writeln!(
         s,
-        "\npipeline_flush_local, ns per call: p50 {:.1}, p90 {:.1}, p99 {:.1}",
-        r.local.p50_ns, r.local.p90_ns, r.local.p99_ns
+        "\npipeline_flush_local ({}), ns per call: p50 {:.1}, p90 {:.1}, p99 {:.1}",
+        r.local_instruction, r.local.p50_ns, r.local.p90_ns, r.local.p99_ns
     );
+    if let Some(c) = &r.local_cpuid {
+        let _ = writeln!(
+            s,
+            "  raw CPUID in the same run, ns per call: p50 {:.1}, p90 {:.1}, p99 {:.1} \
+             (pipeline_flush_local / CPUID at p50: {:.3})",
+            c.p50_ns,
+            c.p90_ns,
+            c.p99_ns,
+            r.local.p50_ns / c.p50_ns
+        );
+    }
+    if let (Some(i), Some(c)) = (&r.local_iret, &r.local_cpuid) {
+        let _ = writeln!(
+            s,
+            "  IRET to self (the path without SERIALIZE), ns per call: p50 {:.1}, p90 {:.1}, \
+             p99 {:.1} (IRET / CPUID at p50: {:.3})",
+            i.p50_ns,
+            i.p90_ns,
+            i.p99_ns,
+            i.p50_ns / c.p50_ns
+        );
+    }
     if !r.mt.is_empty() {
         let _ = writeln!(
             s,

@@ -138,6 +138,23 @@ pub fn time_calls(
     (Latency::of(v), b)
 }
 
+/// `CPUID` leaf 0, the serialising instruction `pipeline_flush_local` used
+/// on x86 before `IRET`: timed beside it for comparison. In a virtual
+/// machine it exits to the hypervisor.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[inline(never)]
+pub fn raw_cpuid() {
+    #[cfg(target_arch = "x86")]
+    use core::arch::x86::__cpuid;
+    #[cfg(target_arch = "x86_64")]
+    use core::arch::x86_64::__cpuid;
+    // SAFETY: CPUID exists on every x86_64 CPU and every x86 CPU Rust's
+    // std targets; it reads no memory. (`__cpuid` is safe from Rust 1.87,
+    // unsafe before.)
+    #[allow(unused_unsafe)]
+    core::hint::black_box(unsafe { __cpuid(0) });
+}
+
 /// `pipeline_flush_mt` with some other threads running.
 #[derive(Clone, Debug, Serialize)]
 pub struct MtResult {

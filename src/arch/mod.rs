@@ -48,6 +48,7 @@ cfg_table! {
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
         pub(crate) mod x86;
         pub(crate) use x86::serialize as pipeline_flush_local;
+        pub(crate) use x86::iret_to_self as x86_iret_to_self;
         #[cfg(not(target_vendor = "apple"))]
         pub(crate) use x86::cache_geometry;
     } else if #[cfg(target_arch = "s390x")] {
@@ -62,4 +63,26 @@ cfg_table! {
             core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
         }
     }
+}
+
+/// The name of the instruction [`pipeline_flush_local`] executes here.
+#[allow(unreachable_code)]
+pub(crate) fn local_sync_instruction() -> &'static str {
+    #[cfg(miri)]
+    return "compiler fence";
+    #[cfg(all(not(miri), any(target_arch = "aarch64", target_arch = "arm64ec")))]
+    return "ISB";
+    #[cfg(all(not(miri), target_arch = "arm"))]
+    return arm::isb_name();
+    #[cfg(all(not(miri), target_arch = "riscv64"))]
+    return "FENCE.I";
+    #[cfg(all(
+        not(miri),
+        any(target_arch = "x86", target_arch = "x86_64"),
+        not(target_env = "sgx")
+    ))]
+    return x86::serializing_instruction();
+    #[cfg(all(not(miri), target_arch = "s390x"))]
+    return "BCR 15,0";
+    "compiler fence"
 }

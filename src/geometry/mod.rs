@@ -66,8 +66,12 @@ pub enum GeometrySource {
         /// The CPUID leaf (`EAX` input) the cache levels came from.
         leaf: u32,
     },
-    /// Apple's `sysctlbyname("hw.cachelinesize")`: one size for both
-    /// caches.
+    /// Apple platforms: `sysctlbyname("hw.cachelinesize")`. On arm64 the
+    /// line sizes are the 64-byte maintenance line of every Apple core
+    /// (xnu's `MMU_CLINE`/`MMU_I_CLINE`) and the sysctl's answer (128 on
+    /// Apple silicon) is the
+    /// [`coherence_granule`](CacheGeometry::coherence_granule); on x86_64
+    /// the sysctl's answer is both.
     Sysctl,
     /// Linux's `riscv_hwprobe` system call: the Zicbom block size, used
     /// when the kernel reports no L1 cache geometry in the auxiliary vector.
@@ -208,7 +212,7 @@ impl PackedLevel {
 ///
 /// Equality and hashing compare everything, the source and the extras
 /// included: to compare only what maintenance uses, compare
-/// [`raw`](CacheGeometry::raw). The type is `Copy` and 72 bytes.
+/// [`raw`](CacheGeometry::raw). The type is `Copy` and 80 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 // Declaration order, so that `ctr`, all that maintenance reads, is the word
 // at offset 0 (`clear_cache_with` loads it from there: asm/aarch64.s).
@@ -227,6 +231,8 @@ pub struct CacheGeometry {
     zva: u32,
     cbom: u32,
     cboz: u32,
+    /// Apple's `hw.cachelinesize` (the coherence granule), 0 elsewhere.
+    granule: u32,
 }
 
 /// `CTR_EL0.IDC`: data-cache clean to the point of unification not required.
@@ -266,6 +272,7 @@ impl CacheGeometry {
             zva: 0,
             cbom: 0,
             cboz: 0,
+            granule: 0,
         }
     }
 
@@ -430,6 +437,18 @@ impl CacheGeometry {
         nonzero(self.cboz as usize)
     }
 
+    /// The coherence granule in bytes as Apple's
+    /// `sysctlbyname("hw.cachelinesize")` reports it (128 on Apple silicon,
+    /// 64 on Intel Macs): the unit in which caches transfer and keep lines
+    /// coherent, which on Apple silicon is *larger* than the line that
+    /// maintenance by address must step by ([`d_line`](CacheGeometry::d_line),
+    /// [`i_line`](CacheGeometry::i_line): 64 bytes, xnu's `MMU_CLINE`). Use
+    /// it to pad data against false sharing, never as a maintenance step.
+    /// `None` on every other platform, or if the sysctl fails.
+    pub const fn coherence_granule(&self) -> Option<usize> {
+        nonzero(self.granule as usize)
+    }
+
     /// `MIDR_EL1` (implementer, variant, part number, revision), on AArch64
     /// Linux and Android when the kernel advertises `HWCAP_CPUID` (it then
     /// emulates the EL0 read; Linux 4.11+). `None` elsewhere.
@@ -508,6 +527,14 @@ impl CacheGeometry {
         Some(g)
     }
 
+    /// Whether [`d_line`](CacheGeometry::d_line) equals
+    /// [`i_line`](CacheGeometry::i_line): the two `CTR_EL0` size fields
+    /// compared in one test.
+    #[inline(always)]
+    pub(crate) const fn same_line_sizes(&self) -> bool {
+        (self.ctr ^ (self.ctr >> 16)) & 0xf == 0
+    }
+
     /// Records the CLFLUSH line size in bytes (0: not reported).
     pub(crate) const fn with_clflush_line(mut self, bytes: u16) -> CacheGeometry {
         self.clflush = bytes;
@@ -527,12 +554,50 @@ impl CacheGeometry {
         self
     }
 
+    /// Records Apple's coherence granule in bytes (0: not reported).
+    pub(crate) const fn with_coherence_granule(mut self, bytes: u32) -> CacheGeometry {
+        self.granule = bytes;
+        self
+    }
+
     /// Records `MIDR_EL1`.
     pub(crate) const fn with_midr(mut self, midr: u64) -> CacheGeometry {
         self.midr = midr;
         self.has_midr = true;
         self
     }
+}
+
+/// The maintenance line of every Apple arm64 core, in bytes: xnu's
+/// `osfmk/arm64/proc_reg.h` defines `MMU_CLINE` and `MMU_I_CLINE` as 6
+/// (`1 << 6` = 64 bytes) for each core family it supports (Typhoon through
+/// the M-series' Firestorm/Icestorm, Avalanche/Blizzard, Everest/Sawtooth,
+/// and VMAPPLE), and libplatform's `sys_icache_invalidate` steps its
+/// `IC IVAU` loop by `1 << MMU_I_CLINE`.
+pub(crate) const APPLE_ARM64_MAINTENANCE_LINE: usize = 64;
+
+/// Apple's geometry from `hw.cachelinesize` (`cachelinesize`, `None` if
+/// the sysctl failed), on arm64 (`aarch64`) or x86_64.
+///
+/// - arm64: 64-byte data and instruction lines whatever the sysctl says
+///   ([`APPLE_ARM64_MAINTENANCE_LINE`]); the sysctl's answer, 128 on Apple
+///   silicon, is the coherence granule, reported under that name. Stepping
+///   maintenance by 128 would skip every other 64-byte line.
+/// - x86_64: the sysctl's answer for both lines (64 on every Intel Mac), and
+///   the coherence granule; `None` if the sysctl failed.
+///
+/// A sysctl answer that is not a power of two from 4 bytes to 128 KiB is
+/// treated as a failure.
+#[allow(dead_code)] // Apple targets and tests only
+pub(crate) fn apple_geometry(aarch64: bool, cachelinesize: Option<usize>) -> Option<CacheGeometry> {
+    let granule = cachelinesize.filter(|&n| size_field(n).is_some());
+    let line = if aarch64 {
+        APPLE_ARM64_MAINTENANCE_LINE
+    } else {
+        granule?
+    };
+    let g = CacheGeometry::from_lines(GeometrySource::Sysctl, line, line)?;
+    Some(g.with_coherence_granule(granule.unwrap_or(0) as u32))
 }
 
 /// `Some(n)` unless `n` is 0.
@@ -600,6 +665,9 @@ impl fmt::Debug for CacheGeometry {
         }
         if let Some(b) = self.cboz_block() {
             s.field("cboz_block", &b);
+        }
+        if let Some(b) = self.coherence_granule() {
+            s.field("coherence_granule", &b);
         }
         if let Some(m) = self.midr() {
             s.field("midr", &format_args!("{m:#x}"));
@@ -992,9 +1060,45 @@ mod tests {
         );
     }
 
+    /// Apple silicon reports `hw.cachelinesize` = 128; maintenance must
+    /// still step by 64 (xnu `MMU_CLINE`), and the 128 is reported as the
+    /// coherence granule only. (Before this, `d_line`/`i_line` were 128.)
+    #[test]
+    fn apple_lines_are_the_maintenance_line() {
+        let g = apple_geometry(true, Some(128)).unwrap();
+        assert_eq!((g.d_line(), g.i_line()), (64, 64));
+        assert_eq!(g.coherence_granule(), Some(128));
+        assert_eq!(g.source(), GeometrySource::Sysctl);
+        assert!(!g.idc() && !g.dic());
+        // Whatever the sysctl answers (or if it fails), arm64 steps by 64.
+        for answer in [None, Some(0), Some(48), Some(64), Some(256), Some(1 << 20)] {
+            let g = apple_geometry(true, answer).unwrap();
+            assert_eq!((g.d_line(), g.i_line()), (64, 64), "{answer:?}");
+            let valid = answer.filter(|n| n.is_power_of_two() && (4..=1 << 17).contains(n));
+            assert_eq!(g.coherence_granule(), valid, "{answer:?}");
+        }
+        // Intel Macs: the sysctl for both, or nothing if it fails.
+        let g = apple_geometry(false, Some(64)).unwrap();
+        assert_eq!(
+            (g.d_line(), g.i_line(), g.coherence_granule()),
+            (64, 64, Some(64))
+        );
+        assert_eq!(apple_geometry(false, None), None);
+        assert_eq!(apple_geometry(false, Some(48)), None);
+        assert_eq!(
+            format!("{:?}", apple_geometry(true, Some(128)).unwrap()),
+            "CacheGeometry { source: Sysctl, d_line: 64, i_line: 64, coherence_granule: 128 }"
+        );
+        // Only Apple reports one.
+        assert_eq!(
+            CacheGeometry::from_ctr_el0(0x8444_8004).coherence_granule(),
+            None
+        );
+    }
+
     #[test]
     fn stays_small() {
-        assert_eq!(core::mem::size_of::<CacheGeometry>(), 72);
+        assert_eq!(core::mem::size_of::<CacheGeometry>(), 80);
         // The word maintenance reads comes first (see the `repr(C)`).
         let g = CacheGeometry::from_ctr_el0(0x8444_8004);
         // SAFETY: `CacheGeometry` is `repr(C)` with a `u64` first field.

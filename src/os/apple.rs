@@ -14,7 +14,12 @@
 //! - `pipeline_flush_mt` has nothing to call; it returns `Ok` and reports
 //!   [`FlushMechanism::LocalSyncRequired`]: the executing thread must run
 //!   [`pipeline_flush_local`](crate::pipeline_flush_local) (`ISB`).
-//! - `cache_geometry` reports `sysctlbyname("hw.cachelinesize")`.
+//! - `cache_geometry`: on arm64, 64-byte lines, what maintenance by
+//!   address steps by on every Apple core (xnu `osfmk/arm64/proc_reg.h`
+//!   `MMU_CLINE`/`MMU_I_CLINE` = 6; libplatform's `sys_icache_invalidate`
+//!   steps by `1 << MMU_I_CLINE`), with `sysctlbyname("hw.cachelinesize")`
+//!   (128 on Apple silicon) as the coherence granule; on x86_64 the sysctl
+//!   for both. The decision is [`crate::geometry::apple_geometry`].
 
 use core::ffi::{c_char, c_void};
 use core::num::NonZeroUsize;
@@ -22,14 +27,11 @@ use once_cell::race::OnceNonZeroUsize;
 
 use crate::range::CodeRange;
 #[allow(unused_imports)] // `CacheGeometry` in `clear_cache_with` on aarch64 only
-use crate::{CacheGeometry, Error, FlushMechanism, GeometrySource};
+use crate::{CacheGeometry, Error, FlushMechanism};
 
 extern "C" {
     /// libSystem: make `len` bytes at `start` coherent for instruction fetch.
     fn sys_icache_invalidate(start: *mut c_void, len: usize);
-    /// libSystem: write the data-cache lines of `len` bytes at `start` back
-    /// to memory.
-    fn sys_dcache_flush(start: *mut c_void, len: usize);
 }
 
 #[inline]
@@ -76,32 +78,35 @@ fn read_cachelinesize() -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
-/// The line size from `hw.cachelinesize` (for both caches, which Apple does
-/// not report separately), with neither IDC nor DIC claimed; `None` if the
-/// sysctl fails or reports a size that is not a power of two from 4 bytes
-/// to 128 KiB.
+/// [`crate::geometry::apple_geometry`] of `hw.cachelinesize`, read once:
+/// neither IDC nor DIC claimed.
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
     let line = LINE
         .get_or_init(|| NonZeroUsize::new(read_cachelinesize()).unwrap_or(NonZeroUsize::MAX))
         .get();
-    CacheGeometry::from_lines(GeometrySource::Sysctl, line, line)
+    let line = (line != usize::MAX).then_some(line);
+    crate::geometry::apple_geometry(cfg!(target_arch = "aarch64"), line)
 }
 
 default_clear_cache_ranges!();
 
-/// A dual mapping: `sys_dcache_flush` through the written alias, then
-/// `sys_icache_invalidate` through the executed one, so that neither
-/// depends on the other alias sharing cache lines.
+/// A dual mapping: the calls of [`crate::os::apple_plan::dual`], which is
+/// `sys_icache_invalidate(executed)` alone (see there why no
+/// `sys_dcache_flush`).
 #[inline]
 pub(crate) unsafe fn clear_cache_dual(
     written: CodeRange,
     executed: CodeRange,
 ) -> Result<(), Error> {
-    // SAFETY: the caller guarantees both aliases are mapped and readable;
-    // neither function can fail.
-    unsafe {
-        sys_dcache_flush(written.start() as *mut c_void, written.len());
-        sys_icache_invalidate(executed.start() as *mut c_void, executed.len());
+    for call in crate::os::apple_plan::dual(written, executed) {
+        match call {
+            crate::os::apple_plan::Call::IcacheInvalidate { start, len } => {
+                // SAFETY: the caller guarantees both aliases are mapped and
+                // readable, which is all `sys_icache_invalidate` needs; it
+                // cannot fail.
+                unsafe { sys_icache_invalidate(start as *mut c_void, len) }
+            }
+        }
     }
     Ok(())
 }

@@ -13,8 +13,10 @@
 //!
 //! FreeBSD answers a system call it does not implement with `SIGSYS`, which
 //! kills the process by default; so `membarrier` is only called once
-//! `sysctl kern.osreldate` says the kernel is 14.1 (1401000) or later, the
-//! release that introduced it (membarrier(2), HISTORY).
+//! `sysctl kern.osreldate` says the kernel has it: 14.1 (1401000) or later
+//! on stable/14 (membarrier(2), HISTORY), 1500001 or later on main and the
+//! releases since (a 15.0-CURRENT kernel at 1500000 may predate the commit
+//! that added it): [`crate::os::version::freebsd_has_membarrier`].
 
 #[allow(unused_imports)] // which of these a target uses depends on its architecture
 use crate::{range::CodeRange, CacheGeometry, Error, FlushMechanism, Syscall};

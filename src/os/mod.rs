@@ -66,6 +66,10 @@ pub(crate) mod ctr_el0;
 ))]
 pub(crate) mod membarrier;
 
+// The Apple backend's libSystem calls as data: pure, tested on every host.
+#[cfg(any(test, all(not(miri), target_vendor = "apple")))]
+pub(crate) mod apple_plan;
+
 // System-call arguments and the RISC-V decision: pure, tested on every host.
 #[cfg(any(test, all(not(miri), any(target_os = "linux", target_os = "android"))))]
 pub(crate) mod syscall_args;

@@ -20,6 +20,11 @@
  *                          calls made, whole run: "syscalls total=N" at exit
  *                          (QEMU's -strace does not log every call: riscv64's
  *                          riscv_flush_icache is missing from it)
+ *   x86_64   IRETQ         48 CF
+ *            SERIALIZE     0F 01 E8
+ *            CPUID         0F A2
+ *            NOP DWORD PTR [RAX+0x7E] / [RAX+0x7F]   0F 1F 40 7E / 0F 1F 40 7F:
+ *                          window start / end (multi-byte NOPs)
  *   RISC-V   FENCE.I       0x0000100F
  *            (window markers: the HINT encodings are not RISC-V code; RISC-V
  *            windows use `slti zero, zero, 126` / `127`, 0x07E02013 / 0x07F02013,
@@ -28,7 +33,7 @@
  * Output, one line per window, to the file named by the plugin argument
  * `out=PATH` (default: stderr):
  *
- *   window N dc=.. ic=.. dsb=.. isb=.. fencei=.. insns=..
+ *   window N dc=.. ic=.. dsb=.. isb=.. fencei=.. iret=.. serialize=.. cpuid=.. insns=..
  *
  * `insns` is every instruction executed strictly between the two markers
  * (an inline counter on every instruction except the markers themselves), so
@@ -66,11 +71,11 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-enum kind { DC, IC, DSB, ISB, FENCEI, START, END, CTR, SYSCALL, KINDS };
+enum kind { DC, IC, DSB, ISB, FENCEI, IRET, SERIALIZE, CPUID, START, END, CTR, SYSCALL, KINDS };
 static uint64_t syscalls; /* SVC #0 / ECALL executed, whole run */
 #define MAX_VCPUS 1024
 static uint64_t ctr_reads[MAX_VCPUS]; /* MRS CTR_EL0 per vCPU, whole run */
-static const char *const names[] = { "dc", "ic", "dsb", "isb", "fencei" };
+static const char *const names[] = { "dc", "ic", "dsb", "isb", "fencei", "iret", "serialize", "cpuid" };
 
 static unsigned long counts[KINDS];
 static uint64_t executed;      /* every non-marker instruction, ever (inline) */
@@ -81,6 +86,12 @@ static FILE *out;
 
 static int classify(uint32_t w, size_t size)
 {
+    /* x86_64 (little-endian bytes in `w`, the rest zero). */
+    if (size == 2 && w == 0xCF48u) return IRET;
+    if (size == 3 && w == 0xE8010Fu) return SERIALIZE;
+    if (size == 2 && w == 0xA20Fu) return CPUID;
+    if (size == 4 && w == 0x7E401F0Fu) return START;
+    if (size == 4 && w == 0x7F401F0Fu) return END;
     if (size == 4) {
         if ((w & 0xFFFFFFE0u) == 0xD50B7B20u) return DC;
         if ((w & 0xFFFFFFE0u) == 0xD50B7520u) return IC;
@@ -127,7 +138,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         size_t size = qemu_plugin_insn_size(insn);
         uint32_t w = 0;
-        if (size == 4) memcpy(&w, qemu_plugin_insn_data(insn), 4); /* little-endian guests */
+        if (size <= 4) memcpy(&w, qemu_plugin_insn_data(insn), size); /* little-endian guests */
         int k = classify(w, size);
         if (k != START && k != END)
             qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,

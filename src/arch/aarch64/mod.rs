@@ -12,6 +12,20 @@
 //! ```
 //!
 //! The reviewed listing of what this compiles to is `asm/aarch64.s`.
+//!
+//! Apple silicon running Linux (Asahi, or a Linux guest of Apple's
+//! hypervisor, where `IC IVAU` runs natively): Apple's own
+//! `sys_icache_invalidate` adds a `DSB ISH` after every 20 `IC IVAU` on the
+//! CPU families its commpage lists (`_cpus_that_need_dsb_for_ic_ivau`).
+//! This crate does not: it is a documented gap, the same one Linux's own
+//! user-space maintenance and LLVM compiler-rt's `__clear_cache` have
+//! (neither looks at the implementer: `arch/arm64/mm/cache.S`,
+//! `compiler-rt/lib/builtins/clear_cache.c`). Apple documents neither the
+//! erratum nor which parts of the 0x61 implementer (`MIDR_EL1[31:24]`)
+//! need it, and on Linux `MIDR_EL1` is a trapped, emulated read
+//! (`HWCAP_CPUID`) that would have to be taken, and cached, before the
+//! first maintenance; a barrier on every 0x61 core without knowing the
+//! erratum would be a guess either way.
 
 // On Apple platforms and Windows the OS does the maintenance; only `isb` is
 // used there.
@@ -74,8 +88,13 @@ pub(crate) unsafe fn read_midr_el1() -> u64 {
     midr
 }
 
-/// `CTR_EL0`, read once per process. Bit 31 is RES1, so a read value is never
-/// zero, which is the cell's "not yet read" state.
+/// `CTR_EL0`, read once per process; 0 = not read yet. Bit 31 is RES1, so a
+/// read value is never zero.
+///
+/// Loaded and stored `Relaxed`: the word is self-contained (it publishes no
+/// other data), and any thread that sees 0 reads the register itself and
+/// stores the same value. (`once_cell`'s cells load with `Acquire`: one
+/// `LDAR` on every call, for nothing.)
 ///
 /// Caching is sound where the OS reports the system-wide safe value to user
 /// space (the minimum line sizes, IDC/DIC only if every core has them), or
@@ -83,25 +102,37 @@ pub(crate) unsafe fn read_midr_el1() -> u64 {
 /// [`read_ctr_el0`]. (IDC and DIC must be equal on every core of an
 /// inner-shareable domain in any case: Arm ARM, `CTR_EL0`.)
 #[cfg(not(any(target_vendor = "apple", windows)))]
-static CTR_EL0: once_cell::race::OnceNonZeroUsize = once_cell::race::OnceNonZeroUsize::new();
+static CTR_EL0: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
 /// A geometry that is correct on every AArch64 core: 4-byte lines, neither
 /// IDC nor DIC. Used only if the register ever read as zero, which bit 31
 /// (RES1) rules out on conforming hardware.
 #[cfg(not(any(target_vendor = "apple", windows)))]
-const CONSERVATIVE_CTR: core::num::NonZeroUsize = match core::num::NonZeroUsize::new(0x8000_0000) {
-    Some(v) => v,
-    None => unreachable!(),
-};
+const CONSERVATIVE_CTR: usize = 0x8000_0000;
 
 /// This machine's geometry from `CTR_EL0`, read once per process.
 #[cfg(not(any(target_vendor = "apple", windows)))]
 #[inline]
 pub(crate) fn geometry() -> CacheGeometry {
-    use core::num::NonZeroUsize;
-    let ctr = CTR_EL0
-        .get_or_init(|| NonZeroUsize::new(read_ctr_el0() as usize).unwrap_or(CONSERVATIVE_CTR));
-    CacheGeometry::from_ctr_el0(ctr.get() as u64)
+    let mut ctr = CTR_EL0.load(core::sync::atomic::Ordering::Relaxed);
+    if ctr == 0 {
+        ctr = read_and_cache_ctr_el0();
+    }
+    CacheGeometry::from_ctr_el0(ctr as u64)
+}
+
+/// The first use: reads `CTR_EL0` and caches it (out of line, so the hot
+/// path is a load and a test).
+#[cfg(not(any(target_vendor = "apple", windows)))]
+#[cold]
+#[inline(never)]
+fn read_and_cache_ctr_el0() -> usize {
+    let ctr = match read_ctr_el0() as usize {
+        0 => CONSERVATIVE_CTR,
+        v => v,
+    };
+    CTR_EL0.store(ctr, core::sync::atomic::Ordering::Relaxed);
+    ctr
 }
 
 /// `DC CVAU, Xt`: clean the data-cache line holding `addr` to the point of
@@ -111,6 +142,9 @@ pub(crate) fn geometry() -> CacheGeometry {
 /// `addr` must be mapped readable, or the instruction faults.
 #[inline(always)]
 unsafe fn dc_cvau(addr: usize) {
+    // A 64-bit operand whatever `usize` is: on an ILP32 target the
+    // register's upper half would otherwise be undefined.
+    let addr = addr as u64;
     // No `nomem`: this must stay ordered after the stores of the new code.
     // SAFETY: the caller guarantees `addr` is mapped and readable.
     unsafe { asm!("dc cvau, {}", in(reg) addr, options(nostack, preserves_flags)) };
@@ -120,10 +154,14 @@ unsafe fn dc_cvau(addr: usize) {
 /// the point of unification, in every core of the inner-shareable domain.
 ///
 /// # Safety
-/// `addr` must be mapped, or the instruction may fault.
+/// `addr` must be mapped and readable: at EL0, `IC IVAU` on an address
+/// without read permission may raise a Permission fault (Arm ARM, `IC
+/// IVAU`, and B2.4.4), hence the public contract's "mapped and readable".
 #[inline(always)]
 unsafe fn ic_ivau(addr: usize) {
-    // SAFETY: the caller guarantees `addr` is mapped.
+    // 64-bit operand, as in `dc_cvau`.
+    let addr = addr as u64;
+    // SAFETY: the caller guarantees `addr` is mapped and readable.
     unsafe { asm!("ic ivau, {}", in(reg) addr, options(nostack, preserves_flags)) };
 }
 
@@ -169,8 +207,9 @@ macro_rules! maintain_lines {
         let (first, count, step) = (first as u64, count as u64, step as u64);
         if count != 0 {
             // No `nomem`: ordered after the stores of the new code.
-            // SAFETY: the caller guarantees every line is mapped (and, for
-            // DC, readable); the loop touches exactly `count` lines from
+            // SAFETY: the caller guarantees every line is mapped and
+            // readable (DC CVAU needs read permission, and IC IVAU at EL0
+            // may); the loop touches exactly `count` lines from
             // `first`, `step` apart (count >= 1 on entry), and changes only
             // the two scratch registers and the flags.
             unsafe {
@@ -244,7 +283,7 @@ impl crate::plan::Sink for Execute {
 /// The sequence is [`crate::plan::dual`]'s.
 ///
 /// # Safety
-/// Every byte of both ranges must be mapped, `written` readable.
+/// Every byte of both ranges must be mapped and readable.
 #[inline]
 pub(crate) unsafe fn clear_cache_dual(g: &CacheGeometry, written: CodeRange, executed: CodeRange) {
     // SAFETY: forwarded.

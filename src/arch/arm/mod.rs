@@ -35,6 +35,15 @@ pub(crate) fn isb() {
 }
 
 /// Whether this core has `ISB` (Armv7 or later).
+/// The instruction [`isb`] executes here, for the probe.
+pub(crate) fn isb_name() -> &'static str {
+    if has_isb() {
+        "ISB"
+    } else {
+        "CP15 ISB (MCR p15, 0, Rt, c7, c5, 4)"
+    }
+}
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn has_isb() -> bool {
     use core::sync::atomic::{AtomicU8, Ordering};

@@ -9,6 +9,16 @@ use core::arch::asm;
 /// prefetched before it is executed. (Not `BCR 14,0`, the fast-BCR form,
 /// which the architecture defines without the checkpoint-synchronisation
 /// part.)
+///
+/// Also run by `clear_cache_dual` when the written and executed aliases
+/// differ. Issue 17 asked what the Principles of Operation say about code
+/// stored through one virtual address and fetched through another (the x86
+/// SDM asks for a serialising instruction there). The text of its
+/// chapter 5 sections on instruction fetching was not found in the sources
+/// searched for this change, so the question stays open; Linux's
+/// `flush_icache_range` is empty on s390 whatever the alias. Until it is
+/// answered, one `BCR 15,0` on the calling thread is the conservative
+/// choice, and costs little.
 #[inline(always)]
 pub(crate) fn serialize() {
     // SAFETY: a branch-never that serialises; no register, flag or memory

@@ -7,11 +7,11 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-/// Which serialising instruction this CPU has: 0 = not yet asked, else one
+/// Which serialising instruction this CPU uses: 0 = not yet asked, else one
 /// of the values below. Any thread may store it; all store the same value.
 static SERIALIZER: AtomicU8 = AtomicU8::new(0);
 const USE_SERIALIZE: u8 = 1;
-const USE_CPUID: u8 = 2;
+const USE_IRET: u8 = 2;
 
 /// `CPUID` with `eax = leaf`, `ecx = subleaf`: `(eax, ebx, ecx, edx)`.
 #[inline]
@@ -53,28 +53,114 @@ fn has_serialize() -> bool {
     max_leaf >= 7 && cpuid(7, 0).3 & (1 << 14) != 0
 }
 
-/// Serialises this core: `SERIALIZE` where CPUID reports it, else `CPUID`
-/// (both architecturally serialising; `SERIALIZE` does not clobber
-/// registers and is faster). The CPUID answer is cached for the process.
+/// Serialises this core: `SERIALIZE` where CPUID reports it, else an `IRET`
+/// to the next instruction. Both are architecturally serialising (Intel SDM
+/// vol. 3A, 10.3 "Serializing Instructions": `IRET` is listed among them;
+/// AMD APM vol. 2, 7.6.4 "Serializing Instructions"). The CPUID answer is
+/// cached for the process.
+///
+/// Why not `CPUID`, the SDM's example: in a virtual machine `CPUID` always
+/// exits to the hypervisor (thousands of cycles), while `IRET` never does;
+/// Linux's `sync_core()` uses `IRET` to self for that reason
+/// (`arch/x86/include/asm/sync_core.h`, `iret_to_self`). Measured side by
+/// side by `icache-probe` (the README's figures).
 #[inline]
 pub(crate) fn serialize() {
-    let mut how = SERIALIZER.load(Ordering::Relaxed);
-    if how == 0 {
-        how = if has_serialize() {
-            USE_SERIALIZE
-        } else {
-            USE_CPUID
-        };
-        SERIALIZER.store(how, Ordering::Relaxed);
-    }
-    if how == USE_SERIALIZE {
+    match SERIALIZER.load(Ordering::Relaxed) {
         // SAFETY: SERIALIZE (0F 01 E8) exists, as CPUID said; it changes no
         // register, flag or memory. Emitted as bytes: not every assembler
         // knows the mnemonic. No `nomem`: it orders memory accesses too.
-        unsafe { asm!(".byte 0x0f, 0x01, 0xe8", options(nostack, preserves_flags)) };
+        USE_SERIALIZE => unsafe { asm!(".byte 0x0f, 0x01, 0xe8", options(nostack, preserves_flags)) },
+        USE_IRET => iret_to_self(),
+        _ => serialize_first_use(),
+    }
+}
+
+/// The first [`serialize`] in the process: asks CPUID, caches the answer,
+/// serialises. Out of line, so that the hot path is a load and a branch.
+#[cold]
+#[inline(never)]
+fn serialize_first_use() {
+    let how = if has_serialize() {
+        USE_SERIALIZE
     } else {
-        // CPUID is serialising (SDM vol. 3A, 9.3 "Serializing Instructions").
-        let _ = cpuid(0, 0);
+        USE_IRET
+    };
+    SERIALIZER.store(how, Ordering::Relaxed);
+    serialize();
+}
+
+/// The instruction [`serialize`] executes on this CPU: `"SERIALIZE"` or
+/// `"IRET"` (asking CPUID once if no call has yet).
+pub(crate) fn serializing_instruction() -> &'static str {
+    if SERIALIZER.load(Ordering::Relaxed) == 0 {
+        serialize();
+    }
+    match SERIALIZER.load(Ordering::Relaxed) {
+        USE_SERIALIZE => "SERIALIZE",
+        _ => "IRET",
+    }
+}
+
+/// `IRETQ` (x86_64) or `IRETD` (x86) to the next instruction, with the
+/// frame an interrupt would have pushed: the current `SS`, `RSP`, `RFLAGS`,
+/// `CS` and the address of the next instruction, as Linux's
+/// `iret_to_self`. Returning to the same privilege level, the instruction
+/// restores exactly the state it was given.
+///
+/// The red zone: the System V x86_64 ABI lets a leaf function keep data in
+/// the 128 bytes below `RSP`, which the pushes would overwrite. The Rust
+/// reference promises, for `asm!` *with* `nostack`, that the block writes
+/// neither the stack nor the red zone, and for a block without it only that
+/// the stack pointer is aligned for a call (reference, "Inline assembly",
+/// `asm.options.supported-options.nostack`); it does not say in so many
+/// words that the compiler keeps the red zone free. So the block moves
+/// `RSP` down by 128 first and back after, as user-space code that pushes
+/// must (the kernel, built with `-mno-red-zone`, need not). Windows x64 has
+/// no red zone; the same 128 bytes cost nothing there. 32-bit x86 has none.
+#[inline]
+pub(crate) fn iret_to_self() {
+    // SAFETY: the frame pushed is the current one (SS, RSP as it will be
+    // after the frame is popped, RFLAGS, CS, the next instruction), so IRET
+    // resumes right after itself with every register, the flags and the
+    // stack pointer as they were; it returns to the same privilege level,
+    // which user space may (no fault, no hypervisor exit). The 128 bytes
+    // below the stack pointer (the SysV red zone) are skipped; the stack
+    // pointer is restored before the block ends. No `nomem`: like every
+    // serialising instruction it orders memory accesses, and the compiler
+    // must not move memory accesses across it.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        asm!(
+            "sub rsp, 128",
+            "mov {tmp:e}, ss",
+            "push {tmp}",
+            "lea {tmp}, [rsp + 8]",
+            "push {tmp}",
+            "pushfq",
+            "mov {tmp:e}, cs",
+            "push {tmp}",
+            "lea {tmp}, [rip + 2f]",
+            "push {tmp}",
+            "iretq",
+            "2:",
+            "add rsp, 128",
+            tmp = out(reg) _,
+        );
+        #[cfg(target_arch = "x86")]
+        asm!(
+            "pushfd",
+            "mov {tmp:e}, cs",
+            "push {tmp:e}",
+            // CALL pushes the address of the JMP below, which IRET returns
+            // to: position-independent, unlike `push offset`.
+            "call 2f",
+            "jmp 3f",
+            "2:",
+            "iretd",
+            "3:",
+            tmp = out(reg) _,
+        );
     }
 }
 
@@ -111,9 +197,25 @@ mod tests {
     fn serialize_runs_and_caches_the_answer() {
         super::serialize();
         let how = super::SERIALIZER.load(core::sync::atomic::Ordering::Relaxed);
-        assert!(how == super::USE_SERIALIZE || how == super::USE_CPUID);
+        assert!(how == super::USE_SERIALIZE || how == super::USE_IRET);
         assert_eq!(how == super::USE_SERIALIZE, super::has_serialize());
         super::serialize();
+        let name = super::serializing_instruction();
+        assert_eq!(name == "SERIALIZE", super::has_serialize(), "{name}");
+    }
+
+    /// The IRET path leaves every register, the flags, the stack and the
+    /// red zone as they were (run whatever this CPU has).
+    #[test]
+    fn iret_to_self_preserves_state() {
+        for i in 0..1000u64 {
+            let mut red = [i; 16];
+            core::hint::black_box(&mut red);
+            let before = core::hint::black_box(i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            super::iret_to_self();
+            assert_eq!(core::hint::black_box(before), i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            assert_eq!(red, [i; 16]);
+        }
     }
 
     /// The probe answers on every x86 CPU this crate's CI runs on, from a
