@@ -355,8 +355,14 @@ impl Coalescer {
             }
             return self.run_solo(barrier);
         }
-        let (result, contended) = self.run_inner(barrier);
-        if contended {
+        let (result, path) = self.run_inner(barrier);
+        if path == Path::OwnCall {
+            // The call in flight outlived a waiter's deadline: its issuer
+            // is descheduled, starved or stopped. Until calls are seen to
+            // overlap again, every caller makes its own call, rather than
+            // each waiting out a deadline behind the same stuck call.
+            self.coalesce_for.store(0, Ordering::Relaxed);
+        } else if path == Path::Contended {
             self.coalesce_for.store(COALESCE_RUNS, Ordering::Relaxed);
         } else if self.coalesce_for.load(Ordering::Relaxed) == left {
             // Spend one, unless another caller re-armed the count
@@ -453,11 +459,10 @@ impl Coalescer {
         true
     }
 
-    /// [`Coalescer::run`], and whether this caller found a call in flight
-    /// (took the slow path).
-    fn run_inner<E>(&self, barrier: impl FnOnce() -> Result<(), E>) -> (Result<(), E>, bool) {
+    /// [`Coalescer::run`], and the path this caller took.
+    fn run_inner<E>(&self, barrier: impl FnOnce() -> Result<(), E>) -> (Result<(), E>, Path) {
         if !self.usable() {
-            return (barrier(), false);
+            return (barrier(), Path::Uncontended);
         }
 
         // Fast path: nothing in flight, so the entry can be the start.
@@ -471,7 +476,7 @@ impl Coalescer {
                 .compare_exchange(w, w + ONE_SEQ, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
-                return (self.issue(seq(w + ONE_SEQ), barrier), false);
+                return (self.issue(seq(w + ONE_SEQ), barrier), Path::Uncontended);
             }
         }
 
@@ -487,7 +492,7 @@ impl Coalescer {
             // Every `w` examined below was read with Acquire, except the
             // entry's, for which this is false.
             if covered(seq(w), ticket) {
-                return (Ok(()), true);
+                return (Ok(()), Path::Contended);
             }
             if w & IN_FLIGHT == 0 {
                 // Idle and not covered. The next call is as good as any
@@ -503,7 +508,7 @@ impl Coalescer {
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => return (self.issue(seq(w + ONE_SEQ), barrier), true),
+                    Ok(_) => return (self.issue(seq(w + ONE_SEQ), barrier), Path::Contended),
                     Err(now) => w = now,
                 }
                 continue;
@@ -518,7 +523,7 @@ impl Coalescer {
             if deadline.passed() || sleepers(w) == SLEEPERS {
                 // Waited long enough for others (or no room to count this
                 // caller): its own call, outside the protocol, covers it.
-                return (barrier(), true);
+                return (barrier(), Path::OwnCall);
             }
             // Count this caller as a sleeper, then sleep on the word it
             // counted itself in. Acquire: on failure the value read is
@@ -535,9 +540,9 @@ impl Coalescer {
                     if !woke {
                         // The deadline passed while asleep.
                         if covered(seq(w), ticket) {
-                            return (Ok(()), true);
+                            return (Ok(()), Path::Contended);
                         }
-                        return (barrier(), true);
+                        return (barrier(), Path::OwnCall);
                     }
                 }
                 Err(now) => w = now,
@@ -565,6 +570,20 @@ impl Coalescer {
         drop(flight);
         result
     }
+}
+
+/// How a caller of [`Coalescer::run_inner`] was served.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Path {
+    /// It found nothing in flight (or could not use the protocol) and made
+    /// its call.
+    Uncontended,
+    /// It found a call in flight, and was served by a later call (its own
+    /// or another's).
+    Contended,
+    /// Its deadline passed (or there was no room to count it) and it made
+    /// its own call outside the protocol.
+    OwnCall,
 }
 
 impl Default for Coalescer {

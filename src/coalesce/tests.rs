@@ -1061,3 +1061,40 @@ fn no_wake_is_lost_when_an_issuer_is_delayed_across_a_wrap() {
         Err(_) => panic!("a caller was never woken (still inside run after 30 s)"),
     }
 }
+
+/// Behind a stuck call (its issuer stopped inside it), `run_adaptive`
+/// waits out one deadline, then switches to solo calls: later callers make
+/// their own calls at once instead of each waiting out a deadline behind
+/// the same call (examples/starved_issuer.rs measures the difference).
+#[cfg(target_os = "linux")]
+#[test]
+#[cfg_attr(miri, ignore = "waits for a real deadline")]
+fn adaptive_goes_solo_after_a_deadline_passes() {
+    let c = Coalescer::new();
+    c.coalesce_next(100);
+    let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
+    thread::scope(|s| {
+        let _release = ReleaseOnDrop(&release);
+        let issuer = s.spawn(|| c.run_adaptive(|| blocking_call(&inside, &release)));
+        assert!(eventually(|| inside.load(SeqCst)));
+        let own = AtomicUsize::new(0);
+        let call = || {
+            own.fetch_add(1, SeqCst);
+            Ok::<(), ()>(())
+        };
+        c.run_adaptive(call).unwrap();
+        assert_eq!(own.load(SeqCst), 1, "its own call, after the deadline");
+        assert_eq!(c.coalesce_for.load(SeqCst), 0, "switched to solo calls");
+        for _ in 0..10 {
+            c.run_adaptive(call).unwrap();
+        }
+        assert_eq!(own.load(SeqCst), 11);
+        assert_eq!(
+            c.word.load(SeqCst),
+            at(1),
+            "the stuck call's word untouched"
+        );
+        release.store(true, SeqCst);
+        assert_eq!(issuer.join().unwrap(), Ok(()));
+    });
+}
