@@ -238,15 +238,15 @@ pub unsafe fn clear_cache_with(
 /// each returns only after a call that *started after it entered* has
 /// completed, so one call can serve several callers that arrived while
 /// another was in flight. A caller alone makes its own call, with no
-/// locked instruction added. **A caller never waits on another thread for
-/// more than 1 ms**: a caller waiting for a shared call that another
+/// locked instruction added. **A caller sleeps at most 50 µs waiting for
+/// another thread**: a caller waiting for a shared call that another
 /// thread issued (which may be preempted, starved or stopped) makes its
-/// own call after 1 ms of sleeping, so its worst case is 1 ms plus one
-/// call of its own.
+/// own call after about a microsecond of polling and 50 µs of sleep, so
+/// its worst case is that plus one call of its own.
 ///
 /// **Not async-signal-safe**: do not call it from a signal handler. A
 /// handler that interrupts a thread in the middle of a shared call waits
-/// up to that 1 ms for a call only the interrupted code can end; that
+/// up to that 50 µs for a call only the interrupted code can end; that
 /// happens only while calls overlap (under load), so a handler that works
 /// in a quiet test can stall under load. The first use of the sharing
 /// protocol registers a `pthread_atfork` handler (which allocates). A

@@ -197,13 +197,19 @@ const _: () = assert!(SEQ_SHIFT >= SLEEPER_BITS);
 const SPINS: u32 = if cfg!(loom) { 1 } else { 100 };
 
 /// The longest a waiter sleeps waiting for other threads' calls before it
-/// makes its own: 1 ms. An uncontended `membarrier` takes 0.2-1 µs and
-/// concurrent ones serialise in the kernel (about 7 µs for two on the
-/// machine measured in the README), so a waiter served normally wakes well
-/// within it; a scheduler time slice (what a preempted issuer may lose) is
-/// a few milliseconds, so a waiter behind a descheduled, stopped or starved
-/// issuer pays at most this, then its own call.
-pub(crate) const WAIT_BOUND_NS: u64 = 1_000_000;
+/// makes its own: 50 µs. An uncontended `membarrier` SYNC_CORE takes about
+/// 0.25 µs on the machine measured in docs/COALESCER.md, and a futex
+/// wake-up a few µs, so a waiter that is served normally wakes well within
+/// it; a preempted issuer is off its CPU for a scheduler slice
+/// (milliseconds), so a waiter behind a descheduled, starved or stopped
+/// issuer pays at most this, then its own call (and `run_adaptive` then
+/// stops coalescing until calls overlap again). The cost of the choice: on
+/// a machine where one call takes longer than this (many CPUs to
+/// interrupt), waiters make their own calls and sharing disengages; the
+/// flush then costs what an uncoalesced one does. Measured on this 2-vCPU
+/// machine against 1 ms and 200 µs: the same or better throughput at K = 2
+/// and 4 (docs/COALESCER.md).
+pub(crate) const WAIT_BOUND_NS: u64 = 50_000;
 
 /// `seq` of a word.
 #[inline]

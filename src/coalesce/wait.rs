@@ -131,7 +131,7 @@ fn now_ns() -> u64 {
     };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists on
     // every Unix this crate builds for, so this cannot fail (if it did, `ts`
-    // stays 0 and the deadline is then 1 ms after boot: passed, which only
+    // stays 0 and the deadline is then just after boot: passed, which only
     // means the caller makes its own call).
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     (ts.tv_sec as u64)
