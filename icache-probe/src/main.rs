@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use icache_coherence::{
-    cache_geometry, flush_mechanism, init_with, pipeline_flush_local, CacheGeometry, CacheKind,
-    CacheLevel, FlushMechanism, FlushPolicy, GeometrySource,
+    cache_geometry, init_with, pipeline_flush_local, CacheGeometry, CacheKind, CacheLevel,
+    FlushMechanism, FlushPolicy, GeometrySource,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -52,8 +52,8 @@ JSON (--json), one object; times in nanoseconds:
   machine           {arch, os, cpu, cpu_source, cpus, kernel, emulated, load}
   policy            \"best-effort\" | \"strict\" | \"no-syscalls\"
   init_error        why init_with(policy) failed, or null
-  mechanism         flush_mechanism() name, or null; serialises_all_threads
-  flush_error       flush_mechanism() error, or null
+  mechanism         init_with(policy)'s mechanism name, or null; serialises_all_threads
+  flush_error       init_with(policy)'s error, or null
   geometry          null, or {source, d_line, i_line, idc, dic, ctr_el0, l1ip,
                     levels[], zva_block, clflush_line, cbom_block, cboz_block,
                     midr, sizes[{what, bytes, source}]}
@@ -309,12 +309,13 @@ fn main() -> ExitCode {
     let mut notes = Vec::new();
 
     // Eager initialisation under the chosen policy, before any thread starts.
-    let init_error = init_with(policy).err().map(|e| {
+    let init = init_with(policy);
+    let init_error = init.as_ref().err().map(|e| {
         eprintln!("init_with({policy:?}): {e}");
         e.to_string()
     });
     let geometry = cache_geometry();
-    let mechanism = flush_mechanism();
+    let mechanism = init.map(|r| r.mechanism);
     let machine = Machine::detect(geometry.and_then(|g| g.midr()));
     let cpus = sys::allowed_cpus();
     let threads: Vec<usize> = match &cli.threads {

@@ -107,3 +107,4 @@ pub(crate) unsafe fn clear_cache_dual(
 }
 
 given_geometry_ignored!();
+mechanism_not_probed!();

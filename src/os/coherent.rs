@@ -39,3 +39,4 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
 
 coherent_clear_cache_ranges!();
 default_clear_cache_dual!();
+mechanism_not_probed!();
