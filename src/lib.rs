@@ -554,8 +554,20 @@ pub unsafe fn clear_cache_ranges_with(
 /// ```
 ///
 /// # Errors
-/// [`Error::RangeWraps`] if either range wraps, before anything is done;
-/// `len == 0` is a no-op. Otherwise as [`clear_cache`].
+/// [`Error::RangeWraps`] if either range wraps, before anything is done:
+/// its `ptr` is the alias that wraps (`written` is checked first, so with
+/// both wrapping it is `written`); `len == 0` is a no-op. Otherwise as
+/// [`clear_cache`].
+///
+/// ```
+/// use icache_coherence::{clear_cache_dual, Error};
+/// let (rw, rx) = (0x1000usize, usize::MAX - 7);
+/// // SAFETY: the range is rejected before anything is touched.
+/// let e = unsafe {
+///     clear_cache_dual(core::ptr::without_provenance(rw), core::ptr::without_provenance(rx), 16)
+/// };
+/// assert_eq!(e, Err(Error::RangeWraps { ptr: rx, len: 16 })); // the executed alias
+/// ```
 ///
 /// # Safety
 /// Both `[written, written + len)` and `[executed, executed + len)` must be
