@@ -235,7 +235,7 @@ pub unsafe fn clear_cache_with(
 /// each returns only after a call that *started after it entered* has
 /// completed, so one call can serve several callers that arrived while
 /// another was in flight. A caller alone makes its own call, with no
-/// locked instruction added (the README's "Coalesced multi-threaded
+/// locked instruction added (`docs/PERFORMANCE.md`, "Coalesced multi-threaded
 /// flushes").
 ///
 /// **Not async-signal-safe**: do not call it from a signal handler. A
