@@ -877,11 +877,29 @@ fn plot(r: &Report) -> String {
                 points: sizes(|l| l.p99_ns),
                 hollow: Vec::new(),
             },
+            // What the clock can resolve per call at each size: two clock
+            // steps over the calls in one sample. A curve on or below it is
+            // the clock, not the call.
+            Series {
+                name: "clock limit: 2 clock steps / calls per sample (below: not resolved)".into(),
+                color: "#999999",
+                dashed: true,
+                points: r
+                    .sizes
+                    .iter()
+                    .map(|z| {
+                        let calls = z.calls_per_sample.max(1) as f64;
+                        (z.size as f64, 2.0 * r.timer.resolution_ns / calls)
+                    })
+                    .collect(),
+                hollow: Vec::new(),
+            },
         ],
         empty_note: "no sizes measured".into(),
         footnote: if r.sizes.iter().any(|z| z.below_resolution) {
             format!(
-                "hollow: a sample lasted under 2 clock steps ({:.0} ns): an upper bound",
+                "hollow: below the clock's resolution (a sample under 2 steps of {:.0} ns): \
+                 an upper bound, not a cost",
                 r.timer.resolution_ns
             )
         } else {
@@ -891,7 +909,7 @@ fn plot(r: &Report) -> String {
     let mut b = Vec::new();
     if !r.mt.is_empty() {
         b.push(Series {
-            name: "pipeline_flush_mt p50, x = other running threads (pinned, spinning)".into(),
+            name: "pipeline_flush_mt p50".into(),
             color: "#d62728",
             dashed: false,
             points: r
@@ -902,38 +920,43 @@ fn plot(r: &Report) -> String {
             hollow: Vec::new(),
         });
     }
-    if !r.concurrent.is_empty() {
-        b.push(Series {
-            name: "pipeline_flush_mt mean, x = K concurrent callers (coalesced)".into(),
-            color: "#2ca02c",
-            dashed: false,
-            points: r
-                .concurrent
-                .iter()
-                .map(|c| (c.k as f64, c.coalesced.mean_ns))
-                .collect(),
-            hollow: Vec::new(),
-        });
-        b.push(Series {
-            name: "raw membarrier mean, x = K concurrent callers".into(),
-            color: "#7f7f7f",
-            dashed: true,
-            points: r
-                .concurrent
-                .iter()
-                .map(|c| (c.k as f64, c.raw.mean_ns))
-                .collect(),
-            hollow: Vec::new(),
-        });
-    }
     let b = Panel {
-        title: "(b) pipeline_flush_mt".into(),
-        x_label: "other running threads / concurrent callers".into(),
+        title: "(b) pipeline_flush_mt with other threads running".into(),
+        x_label: "other running threads (spinning; pinned where possible)".into(),
         x_log2_bytes: false,
         series: b,
         empty_note: "not measured (no flush mechanism)".into(),
         footnote: String::new(),
     };
+    let mut panels = vec![a, b];
+    if !r.concurrent.is_empty() {
+        let mean = |f: fn(&ConcurrentResult) -> f64| -> Vec<(f64, f64)> {
+            r.concurrent.iter().map(|c| (c.k as f64, f(c))).collect()
+        };
+        panels.push(Panel {
+            title: "(c) K threads flushing at once".into(),
+            x_label: "K concurrent callers".into(),
+            x_log2_bytes: false,
+            series: vec![
+                Series {
+                    name: "pipeline_flush_mt mean (coalesced)".into(),
+                    color: "#2ca02c",
+                    dashed: false,
+                    points: mean(|c| c.coalesced.mean_ns),
+                    hollow: Vec::new(),
+                },
+                Series {
+                    name: "raw membarrier mean".into(),
+                    color: "#7f7f7f",
+                    dashed: true,
+                    points: mean(|c| c.raw.mean_ns),
+                    hollow: Vec::new(),
+                },
+            ],
+            empty_note: String::new(),
+            footnote: String::new(),
+        });
+    }
     let title = format!(
         "icache-probe {}: {}, {} CPUs, {}",
         r.version, m.cpu, m.cpus, m.kernel
@@ -951,7 +974,7 @@ fn plot(r: &Report) -> String {
         },
         r.command.join(" ")
     );
-    svg::render(&title, &subtitle, &[a, b])
+    svg::render(&title, &subtitle, &panels)
 }
 
 #[cfg(test)]
@@ -979,7 +1002,11 @@ mod tests {
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
         let aarch64 = ["idc", "dic", "ctr_el0", "l1ip", "zva_block", "midr"];
         for k in aarch64 {
-            assert_eq!(keys.contains(&k), cfg!(target_arch = "aarch64"), "{k}: {keys:?}");
+            assert_eq!(
+                keys.contains(&k),
+                cfg!(target_arch = "aarch64"),
+                "{k}: {keys:?}"
+            );
         }
         assert_eq!(
             keys.contains(&"clflush_line"),
@@ -987,7 +1014,11 @@ mod tests {
             "{keys:?}"
         );
         for k in ["cbom_block", "cboz_block"] {
-            assert_eq!(keys.contains(&k), cfg!(target_arch = "riscv64"), "{k}: {keys:?}");
+            assert_eq!(
+                keys.contains(&k),
+                cfg!(target_arch = "riscv64"),
+                "{k}: {keys:?}"
+            );
         }
         for k in ["source", "d_line", "i_line", "levels", "sizes"] {
             assert!(keys.contains(&k), "{k}: {keys:?}");
