@@ -96,8 +96,8 @@ impl FlushMechanism {
         match self {
             FlushMechanism::NotRequired => {
                 "coherent fetch; nothing is done for other threads, as in every x86 JIT and \
-                 Wasmtime; FlushPolicy::Strict serialises every thread, as the Intel SDM \
-                 formally asks"
+                 Wasmtime; on Linux FlushPolicy::Strict serialises every thread, as the Intel \
+                 SDM formally asks"
             }
             FlushMechanism::ByClearCache => "clear_cache already synchronised every thread",
             FlushMechanism::MembarrierSyncCore => "every thread serialises",
