@@ -1,4 +1,12 @@
-//! The probe's command line, run as a user runs it.
+//! The probe's command line, run as a user runs it: the probe binary as a
+//! child process. Native targets only: under qemu-user (`cargo test
+//! --target aarch64-unknown-linux-gnu`) the test process cannot exec a guest
+//! binary (QEMU 7.2 does not intercept `execve`, and this machine has no
+//! binfmt_misc entry), so these run where the binary is the host's (CI:
+//! x86_64 Linux; `cargo test -p icache-probe`). The per-architecture JSON
+//! fields are unit tests in `src/main.rs`, which do run under QEMU.
+
+#![cfg(target_arch = "x86_64")]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
