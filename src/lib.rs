@@ -204,7 +204,7 @@ pub unsafe fn clear_cache_with(
 ///   every running thread of the process executes a core-serialising event
 ///   before this returns. Registration
 ///   (`MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE`) happens once
-///   per process, on the first call (or on [`flush_mechanism`]), so the
+///   per process, on the first call (or in [`init`]), so the
 ///   first call makes two system calls and every later one exactly one.
 ///   Kernels without SYNC_CORE get the best fallback, `PRIVATE_EXPEDITED`
 ///   then `GLOBAL`; see [`FlushMechanism`] for what each guarantees.
