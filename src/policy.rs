@@ -137,7 +137,14 @@ impl fmt::Display for PolicyOrigin {
     }
 }
 
-/// 0 = not chosen yet; else [`FlushPolicy::encode`] | [`PolicyOrigin::encode`].
+/// The decision: 0 = not chosen yet; else [`FlushPolicy::encode`] |
+/// [`PolicyOrigin::encode`], set once by a compare-and-swap.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+/// The hot path's copy of the decided policy alone ([`FlushPolicy::encode`],
+/// 0 until someone who saw the decision stored it): what
+/// [`current`] loads, so that the flush's fast path is one load and one
+/// compare, with no masking. Only ever set to `STATE`'s policy.
 static POLICY: AtomicU8 = AtomicU8::new(0);
 
 /// Whether the process initialised eagerly ([`init_with`](crate::init_with)),
@@ -164,7 +171,7 @@ fn decode(v: u8) -> Option<(FlushPolicy, PolicyOrigin)> {
 /// read: fixes nothing.
 #[inline]
 pub(crate) fn in_force() -> Option<(FlushPolicy, PolicyOrigin)> {
-    decode(POLICY.load(Ordering::Relaxed))
+    decode(STATE.load(Ordering::Relaxed))
 }
 
 /// The policy in force, fixing it at `BestEffort` (origin: the first
@@ -175,8 +182,14 @@ pub(crate) fn in_force() -> Option<(FlushPolicy, PolicyOrigin)> {
 pub(crate) fn current() -> FlushPolicy {
     match POLICY.load(Ordering::Relaxed) {
         0 => first_use(),
-        v => FlushPolicy::decode(v & 0x0f),
+        v => FlushPolicy::decode(v),
     }
+}
+
+/// Records `p`, the decided policy, for [`current`]'s fast path.
+fn publish(p: FlushPolicy) -> FlushPolicy {
+    POLICY.store(p.encode(), Ordering::Relaxed);
+    p
 }
 
 /// The first flush without a chosen policy: fixes `BestEffort` (or returns
@@ -184,31 +197,39 @@ pub(crate) fn current() -> FlushPolicy {
 #[cold]
 #[inline(never)]
 fn first_use() -> FlushPolicy {
-    match choose_in(&POLICY, FlushPolicy::BestEffort, PolicyOrigin::FirstFlush) {
-        Ok(p) => p,
-        Err((in_force, _)) => in_force,
-    }
+    publish(
+        match choose_in(&STATE, FlushPolicy::BestEffort, PolicyOrigin::FirstFlush) {
+            Ok(p) => p,
+            Err((in_force, _)) => in_force,
+        },
+    )
 }
 
 /// `init_with(p)`: `Ok` if `p` is (now) the policy in force, else the
 /// conflict, saying what fixed the other one.
 pub(crate) fn choose(p: FlushPolicy) -> Result<FlushPolicy, Error> {
-    choose_in(&POLICY, p, PolicyOrigin::InitWith).map_err(|(in_force, fixed_by)| {
-        Error::PolicyConflict {
-            in_force,
-            requested: p,
-            fixed_by,
+    match choose_in(&STATE, p, PolicyOrigin::InitWith) {
+        Ok(p) => Ok(publish(p)),
+        Err((in_force, fixed_by)) => {
+            publish(in_force);
+            Err(Error::PolicyConflict {
+                in_force,
+                requested: p,
+                fixed_by,
+            })
         }
-    })
+    }
 }
 
 /// `init()`: the policy in force, or the default if none is (origin
 /// [`PolicyOrigin::Init`]). Never a conflict.
 pub(crate) fn choose_default() -> FlushPolicy {
-    match choose_in(&POLICY, FlushPolicy::BestEffort, PolicyOrigin::Init) {
-        Ok(p) => p,
-        Err((in_force, _)) => in_force,
-    }
+    publish(
+        match choose_in(&STATE, FlushPolicy::BestEffort, PolicyOrigin::Init) {
+            Ok(p) => p,
+            Err((in_force, _)) => in_force,
+        },
+    )
 }
 
 /// Chooses `p` (recording `origin`) on a given cell (tests use their own):
