@@ -242,25 +242,35 @@ listing_pipeline_flush_mt:
     lb a0, 0(a0)                        // mode(): load MODE (the GOT gave its address)
     li s0, 1                            // 1 = RiscvMode::Syscall (also: result true)
     fence r, rw                         // ... Acquire: the load-acquire's fence
-    beq a0, s0, <+0x3a>                 // Syscall: clear_cache did it all -> Ok
+    beq a0, s0, <+0x4e>                 // Syscall: clear_cache did it all -> the policy check, then Ok
     zext.b a0, a0                       // the byte, zero-extended (redundant after lb)
     li a1, 2                            // 2 = RiscvMode::FenceI
-    bne a0, a1, <+0x44>                 // 0: not decided yet -> decide() out of line
+    bne a0, a1, <+0x42>                 // 0: not decided yet -> decide() out of line
     add a0, sp, 8                       // FenceI mode: result slot
     auipc ra, PAGE                      // call membarrier_flush() (inline(never)) ...
     jalr LO12(ra)                       // ... membarrier SYNC_CORE via STATE, coalesced
     lbu a0, 8(sp)                       // result tag
     add a0, a0, -5                      // 5 = Ok ...
-    seqz s0, a0                         // ... result = result.is_ok()
-    mv a0, s0                           // return value
+    seqz a0, a0                         // ... return value = result.is_ok()
     ld ra, 40(sp)                       // restore the return address
     ld s0, 32(sp)                       // restore callee-saved registers
     add sp, sp, 48                      // pop the frame
     ret                                 // return
-    auipc ra, PAGE                      // cold: call decide() (policy, membarrier, prctl)
+    auipc ra, PAGE                      // cold: call decide() (membarrier, prctl when eager)
     jalr LO12(ra)                       // ... a0 = the mode (0 Syscall, 1 FenceI)
     and a0, a0, 1                       // FenceI?
     bnez a0, <+0x26>                    // yes: membarrier
-    j <+0x3a>                           // no: Ok
+    auipc a0, PAGE                      // Syscall mode: GOT entry of policy::POLICY ...
+    ld a0, LO12(a0)                     // ... a0 = &POLICY (the decided policy, 0 = none yet)
+    lb a0, 0(a0)                        // policy::current(): the first flush fixes the policy
+    beqz a0, <+0x66>                    // 0: no policy yet -> first_use() out of line
+    mv a0, s0                           // return value: true (Ok)
+    ld ra, 40(sp)                       // restore the return address
+    ld s0, 32(sp)                       // restore callee-saved registers
+    add sp, sp, 48                      // pop the frame
+    ret                                 // return
+    auipc ra, PAGE                      // cold: call policy::first_use() ...
+    jalr LO12(ra)                       // ... fixes BestEffort (origin: the first flush)
+    j <+0x5c>                           // then Ok
     auipc ra, PAGE                      // landing pad of the extern "C" wrapper ...
     jalr LO12(ra)                       // ... panic_cannot_unwind (abort); never reached

@@ -26,9 +26,11 @@
 //! - riscv64: `clear_cache` is `riscv_flush_icache` for every thread of the
 //!   process, so `pipeline_flush_mt` has nothing left to do.
 //! - x86_64, s390x: fetch is coherent, so `clear_cache` only checks the
-//!   range and `pipeline_flush_mt` does nothing; the runner thread
-//!   serialises itself (`SERIALIZE` or `CPUID`: the Intel SDM's
-//!   cross-modifying-code rule; `BCR 15,0` on s390x).
+//!   range and `pipeline_flush_mt` does nothing under the default policy
+//!   (as every x86 JIT does). The Intel SDM formally asks the executing
+//!   processor to serialise: here the runner thread does it itself with
+//!   `pipeline_flush_local` (`SERIALIZE` or `CPUID`; `BCR 15,0` on s390x);
+//!   `init_with(FlushPolicy::Strict)` would do it for every thread.
 //!
 //! (The `--target` forms run under QEMU through `.cargo/config.toml`'s
 //! runners.)
@@ -206,11 +208,7 @@ mod jit {
         // process-wide flush (membarrier on Linux) while it is cheapest.
         let report = icache_coherence::init()?;
         let mechanism = report.mechanism;
-        println!(
-            "icache-coherence: {} (serialises every thread: {})",
-            mechanism.name(),
-            mechanism.serialises_all_threads()
-        );
+        println!("icache-coherence: {mechanism}");
 
         // A thread that runs whatever code it is sent, and was running
         // before the code was written: its pipeline may hold stale
@@ -222,8 +220,13 @@ mod jit {
                 let f = match job {
                     // With a mechanism that serialises every thread
                     // (membarrier SYNC_CORE; RISC-V's clear_cache) the
-                    // writer's pipeline_flush_mt was enough. Otherwise (x86,
-                    // s390x, Apple) each runner still serialises itself.
+                    // writer's pipeline_flush_mt was enough. Otherwise
+                    // the runner serialises itself: required where the
+                    // mechanism is local-sync-required (Apple, NetBSD,
+                    // OpenBSD); on x86 and s390x what the Intel SDM
+                    // formally asks, and what FlushPolicy::Strict would do
+                    // for every thread instead (the default, like every
+                    // x86 JIT, does nothing).
                     Job::AfterFlushMt(f) => {
                         if !mechanism.serialises_all_threads() {
                             pipeline_flush_local();

@@ -43,7 +43,9 @@ impl Syscall {
 /// way the caller could not repeat: retrying after an OS error is always
 /// sound. With the default `std` feature, `Error` converts into
 /// [`std::io::Error`] (so `?` works in functions returning
-/// `std::io::Result`), keeping the OS error number where there is one.
+/// `std::io::Result`) that carries this `Error` inside: its message names
+/// the call and the cause, and [`Error::from_io`] gives it back, with its
+/// error number ([`Error::raw_os_error`]). See the `From` impl below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Error {
@@ -82,14 +84,21 @@ pub enum Error {
         errno: i32,
     },
     /// [`init_with`](crate::init_with) asked for a policy, but another one
-    /// is already in force for this process (chosen by an earlier
-    /// `init_with`, or [`FlushPolicy::BestEffort`](crate::FlushPolicy::BestEffort)
-    /// by the first flush). The policy is never changed silently.
+    /// is already in force for this process: chosen by an earlier
+    /// `init_with`, or the default, [`FlushPolicy::BestEffort`](crate::FlushPolicy::BestEffort),
+    /// taken by [`init`](crate::init) or the first
+    /// [`pipeline_flush_mt`](crate::pipeline_flush_mt) (`fixed_by` says
+    /// which). The policy is never changed silently. To avoid it, call
+    /// `init_with` once, from the application, before any `init` or flush
+    /// (for cranelift-jit: before creating the JIT module); libraries call
+    /// `init`, which accepts the policy in force.
     PolicyConflict {
         /// The policy in force, which stays.
         in_force: crate::FlushPolicy,
         /// The policy that was asked for.
         requested: crate::FlushPolicy,
+        /// What fixed `in_force`.
+        fixed_by: crate::PolicyOrigin,
     },
     /// Any other error the kernel returned.
     Os {
@@ -155,6 +164,14 @@ impl fmt::Display for Error {
                 syscall: Some(s),
                 errno,
             } => write!(f, "{} is not supported here (errno {errno})", s.name()),
+            Error::PermissionDenied {
+                syscall: Syscall::Membarrier,
+                errno,
+            } => write!(
+                f,
+                "membarrier was denied, likely by a seccomp sandbox (errno {errno}); \
+                 FlushPolicy::NoSyscalls never calls it"
+            ),
             Error::PermissionDenied { syscall, errno } => write!(
                 f,
                 "{} was denied, likely by a seccomp sandbox (errno {errno})",
@@ -163,9 +180,11 @@ impl fmt::Display for Error {
             Error::PolicyConflict {
                 in_force,
                 requested,
+                fixed_by,
             } => write!(
                 f,
-                "flush policy {requested} requested, but {in_force} is already in force"
+                "init_with({requested}): the flush policy is already {in_force}, fixed by \
+                 {fixed_by}; call init_with once, before any init() or pipeline_flush_mt"
             ),
             Error::Os { syscall, errno } => write!(f, "{} failed (errno {errno})", syscall.name()),
         }
@@ -177,22 +196,58 @@ impl core::error::Error for Error {}
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<Error> for std::io::Error {
-    /// [`Error::RangeWraps`] and [`Error::PolicyConflict`] become
-    /// [`std::io::ErrorKind::InvalidInput`];
-    /// [`Error::Unsupported`] becomes [`std::io::ErrorKind::Unsupported`]
-    /// (not the `InvalidInput` that `EINVAL` would map to: nothing about the
-    /// input was wrong), with this `Error`, and so its errno, as the inner
-    /// error; [`Error::PermissionDenied`] and [`Error::Os`] keep their error
-    /// number ([`std::io::Error::raw_os_error`]).
+    /// `std::io::Error::new(kind, error)`: the [`Error`] itself is the
+    /// inner error, for every variant, so nothing is lost on the way.
+    ///
+    /// - **Display** is the `Error`'s, naming the call and the cause
+    ///   (`membarrier was denied, likely by a seccomp sandbox (errno 1);
+    ///   ...`); **Debug**, what `.expect(..)` and `.unwrap()` print, shows
+    ///   the variant with its fields: `Custom { kind: PermissionDenied,
+    ///   error: PermissionDenied { syscall: Membarrier, errno: 1 } }`.
+    /// - **kind**: the one `std` gives the error number
+    ///   (`EPERM`: [`PermissionDenied`](std::io::ErrorKind::PermissionDenied),
+    ///   ...), except [`Error::Unsupported`], which is
+    ///   [`Unsupported`](std::io::ErrorKind::Unsupported) (not the
+    ///   `InvalidInput` that `EINVAL` maps to: nothing about the input was
+    ///   wrong), and [`Error::RangeWraps`] and [`Error::PolicyConflict`],
+    ///   which are [`InvalidInput`](std::io::ErrorKind::InvalidInput).
+    /// - **The error number**: [`std::io::Error::raw_os_error`] is `None`
+    ///   for an error built with a payload, so read it from the payload:
+    ///   [`Error::from_io`]`(&e).and_then(|e| e.raw_os_error())`.
+    ///
+    /// (`std::io::Error::from_raw_os_error` would keep `raw_os_error` but
+    /// print only `Operation not permitted (os error 1)`: which call failed,
+    /// and why it matters, would be lost.)
     fn from(e: Error) -> std::io::Error {
-        match e {
+        let kind = match e {
             Error::RangeWraps { .. } | Error::PolicyConflict { .. } => {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
+                std::io::ErrorKind::InvalidInput
             }
-            Error::Unsupported { .. } => std::io::Error::new(std::io::ErrorKind::Unsupported, e),
+            Error::Unsupported { .. } => std::io::ErrorKind::Unsupported,
             Error::PermissionDenied { errno, .. } | Error::Os { errno, .. } => {
-                std::io::Error::from_raw_os_error(errno)
+                std::io::Error::from_raw_os_error(errno).kind()
             }
-        }
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl Error {
+    /// The [`Error`] inside a [`std::io::Error`] made from one (by `?` or
+    /// `.into()`), e.g. from Wasmtime's stand-in in `compat/`; `None` for
+    /// any other `io::Error`.
+    ///
+    /// ```
+    /// use icache_coherence::{Error, Syscall};
+    /// let denied = Error::PermissionDenied { syscall: Syscall::Membarrier, errno: 1 };
+    /// let io: std::io::Error = denied.into();
+    /// assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+    /// assert_eq!(Error::from_io(&io), Some(denied));
+    /// assert_eq!(Error::from_io(&io).and_then(|e| e.raw_os_error()), Some(1));
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn from_io(e: &std::io::Error) -> Option<Error> {
+        e.get_ref()?.downcast_ref::<Error>().copied()
     }
 }

@@ -7,7 +7,8 @@
 //!   this replaces; [`pipeline_flush_local`] for the release/acquire
 //!   publication protocol.
 //! - [`init`], [`init_with`] with a [`FlushPolicy`], returning a [`Report`];
-//!   [`flush_mechanism`] and [`FlushMechanism`].
+//!   the getters [`flush_policy`] (with its [`PolicyOrigin`]) and
+//!   [`flush_mechanism`] ([`FlushMechanism`]), which change nothing.
 //! - [`clear_cache_ranges`], [`clear_cache_dual`]; on AArch64
 //!   [`clear_cache_with`] and [`clear_cache_ranges_with`].
 //! - [`cache_geometry`] and [`CacheGeometry`].
@@ -86,7 +87,7 @@ pub use crate::geometry::{
     CacheGeometry, CacheKind, CacheLevel, GeometrySource, L1Ip, MAX_CACHE_LEVELS,
 };
 pub use crate::mechanism::FlushMechanism;
-pub use crate::policy::FlushPolicy;
+pub use crate::policy::{FlushPolicy, PolicyOrigin};
 pub use crate::report::Report;
 
 use crate::range::CodeRange;
@@ -105,9 +106,10 @@ use crate::range::CodeRange;
 /// - **Linux/Android arm**: `cacheflush(ptr, ptr + len, 0)`.
 /// - **Linux/Android riscv64**: `riscv_flush_icache(ptr, ptr + len, 0)`,
 ///   which makes every thread of the process see the new code; after an
-///   eager [`init`] on Linux 6.10+ with `membarrier` SYNC_CORE, a local
-///   `FENCE.I` instead (then [`pipeline_flush_mt`] reaches the other
-///   threads; [`flush_mechanism`] says which). OpenBSD
+///   eager [`init`] (before the first `clear_cache`) on Linux 6.10+ with
+///   `membarrier` SYNC_CORE, a local `FENCE.I` instead (then
+///   [`pipeline_flush_mt`] reaches the other threads; [`flush_mechanism`]
+///   says which). It fixes no [`FlushPolicy`]. OpenBSD
 ///   riscv64: `sysarch(RISCV_SYNC_ICACHE)`. Bare metal: `FENCE.I`, this
 ///   hart only.
 /// - **Apple**: `sys_icache_invalidate(ptr, len)` (libSystem).
@@ -203,15 +205,25 @@ pub unsafe fn clear_cache_with(
     }
 }
 
-/// Makes every thread of the process discard instructions it may already
-/// have fetched, so that code made coherent by [`clear_cache`] is what they
-/// run next.
+/// `Ok` means every thread will run the code made coherent by [`clear_cache`]
+/// with no action of its own where [`flush_mechanism`] serialises every
+/// thread ([`FlushMechanism::serialises_all_threads`]: Linux `membarrier`
+/// SYNC_CORE, riscv64's `clear_cache`); everywhere else it means only that
+/// the platform's mechanism ran, which may be nothing
+/// ([`FlushMechanism::NotRequired`] on x86, x86_64, s390x under the default
+/// policy; [`FlushMechanism::LocalSyncRequired`] on Apple, NetBSD, OpenBSD
+/// aarch64, and under [`FlushPolicy::NoSyscalls`]), and each executing
+/// thread that needs more calls [`pipeline_flush_local`] (required under
+/// `LocalSyncRequired`; on x86 the serialisation the Intel SDM formally
+/// asks, which [`FlushPolicy::Strict`] gives every thread instead).
 ///
+/// What it executes, after [`clear_cache`], so that other threads discard
+/// instructions they may already have fetched:
 /// - **Linux/Android aarch64**: `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0)`:
 ///   every running thread of the process executes a core-serialising event
 ///   before this returns. Registration
 ///   (`MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE`) happens once
-///   per process, on the first call (or on [`flush_mechanism`]), so the
+///   per process, on the first call (or in [`init`]), so the
 ///   first call makes two system calls and every later one exactly one.
 ///   Kernels without SYNC_CORE get the best fallback, `PRIVATE_EXPEDITED`
 ///   then `GLOBAL`; see [`FlushMechanism`] for what each guarantees.
@@ -226,13 +238,17 @@ pub unsafe fn clear_cache_with(
 ///   API 29**: nothing exists (or may be called); returns `Ok` and the
 ///   mechanism is [`FlushMechanism::LocalSyncRequired`]: each executing
 ///   thread must call [`pipeline_flush_local`].
-/// - **x86, x86_64, s390x, Miri**: nothing; coherent in hardware.
+/// - **x86, x86_64, s390x, Miri**: nothing under the default policy
+///   (coherent fetch, as every x86 JIT and Wasmtime do); under
+///   [`FlushPolicy::Strict`] on Linux, `membarrier` SYNC_CORE, which
+///   serialises every thread as the Intel SDM formally asks.
 /// - **bare metal aarch64, riscv64**: [`Error::Unsupported`] with
 ///   `syscall: None`: no OS can interrupt the other cores.
 /// - **other targets**: [`Error::Unsupported`].
 ///
-/// Call it early once (or [`flush_mechanism`]) if the process will have
-/// many threads: registering costs more once threads exist.
+/// The first call fixes the process's [`FlushPolicy`] at the default if
+/// nothing chose one ([`init_with`]). Call [`init`] early if the process
+/// will have many threads: registering costs more once threads exist.
 ///
 /// **Concurrent callers** (where it calls `membarrier`) share system calls:
 /// each returns only after a call that *started after it entered* has
@@ -242,7 +258,7 @@ pub unsafe fn clear_cache_with(
 /// another thread**: a caller waiting for a shared call that another
 /// thread issued (which may be preempted, starved or stopped) makes its
 /// own call after about a microsecond of polling and 50 µs of sleep, so
-/// its worst case is that plus one call of its own.
+/// its worst case is that plus one call of its own (`docs/COALESCER.md`).
 ///
 /// **Not async-signal-safe**: do not call it from a signal handler. A
 /// handler that interrupts a thread in the middle of a shared call waits
@@ -277,7 +293,7 @@ pub unsafe fn clear_cache_with(
 /// `SECCOMP_FILTER_FLAG_TSYNC` (as real sandboxes do), so a filter on that
 /// thread alone still makes the answer `PermissionDenied` process-wide
 /// (failing closed), and a filter added to some thread *after* a successful
-/// probe is not seen by [`flush_mechanism`]: that thread's flushes then
+/// probe is not reflected by [`flush_mechanism`]: that thread's flushes then
 /// fail, each after one re-registration attempt. **Retried**: any other errno from the probe (the next call
 /// probes again), and any error of the barrier itself once probed (an
 /// `EPERM` there first gets one re-registration and one retry). A seccomp
@@ -350,21 +366,59 @@ pub fn pipeline_flush_local() {
     arch::pipeline_flush_local()
 }
 
-/// The mechanism [`pipeline_flush_mt`] uses in this process, probing (and on
-/// Linux aarch64, registering with `membarrier`) on first use.
+/// The mechanism [`pipeline_flush_mt`] uses in this process, if it has
+/// been decided: a read, with no system call and no side effect. It fixes
+/// no policy and registers nothing (that is [`init`]'s job).
 ///
-/// Calling this early, before the process has many threads, is the eager
-/// initialisation: every [`pipeline_flush_mt`] afterwards is exactly one
-/// system call.
+/// `Ok(None)` until a policy is in force ([`init`], [`init_with`] or the
+/// first [`pipeline_flush_mt`]) and, where the mechanism is probed (Linux
+/// `membarrier`, riscv64 Linux, FreeBSD 14.1+), until that probe has run;
+/// then `Ok(Some(mechanism))`, or the probe's remembered error.
+///
+/// ```
+/// use icache_coherence::{flush_mechanism, init};
+/// // Before init: nothing decided, and asking decides nothing.
+/// let before = flush_mechanism()?;
+/// let report = init()?;
+/// assert_eq!(flush_mechanism()?, Some(report.mechanism));
+/// # let _ = before;
+/// # Ok::<(), icache_coherence::Error>(())
+/// ```
 ///
 /// # Errors
-/// The same errors, with the same caching, as [`pipeline_flush_mt`].
-pub fn flush_mechanism() -> Result<FlushMechanism, Error> {
-    os::imp::flush_mechanism_counted().0
+/// The probe's error, once it has failed in a way that is remembered for
+/// the process (see [`pipeline_flush_mt`]).
+pub fn flush_mechanism() -> Result<Option<FlushMechanism>, Error> {
+    if policy::in_force().is_none() {
+        return Ok(None);
+    }
+    os::imp::flush_mechanism_peek().transpose()
 }
 
-/// Eager initialisation with the default policy,
-/// [`FlushPolicy::BestEffort`]: [`init_with`]`(FlushPolicy::BestEffort)`.
+/// The [`FlushPolicy`] in force and what fixed it, or `None` if nothing
+/// has yet: a read, which fixes nothing.
+///
+/// ```
+/// use icache_coherence::{flush_policy, init, FlushPolicy};
+/// let (policy, _fixed_by) = match flush_policy() {
+///     Some(p) => p,
+///     None => (init()?.policy, icache_coherence::PolicyOrigin::Init),
+/// };
+/// assert_eq!(flush_policy().map(|(p, _)| p), Some(policy));
+/// # let _ = FlushPolicy::BestEffort;
+/// # Ok::<(), icache_coherence::Error>(())
+/// ```
+pub fn flush_policy() -> Option<(FlushPolicy, PolicyOrigin)> {
+    policy::in_force()
+}
+
+/// Eager initialisation with the policy in force, or the default,
+/// [`FlushPolicy::BestEffort`], if none is. Never conflicts: a library may
+/// call it "to be safe" in a process whose application chose another
+/// policy with [`init_with`], and gets that policy.
+///
+/// Does what [`init_with`] does after choosing: reads the cache geometry
+/// and probes and registers the cross-thread mechanism, now.
 ///
 /// ```
 /// let report = icache_coherence::init()?;
@@ -375,9 +429,9 @@ pub fn flush_mechanism() -> Result<FlushMechanism, Error> {
 /// ```
 ///
 /// # Errors
-/// As [`init_with`].
+/// The probe's error, as [`init_with`] (never [`Error::PolicyConflict`]).
 pub fn init() -> Result<Report, Error> {
-    init_with(FlushPolicy::BestEffort)
+    initialise(policy::choose_default())
 }
 
 /// Chooses the process's [`FlushPolicy`] and does, now, everything the first
@@ -389,11 +443,18 @@ pub fn init() -> Result<Report, Error> {
 /// makes any.
 ///
 /// Idempotent: a second call with the same policy makes no system call and
-/// returns the same report with `syscalls == 0`.
+/// returns the same report with `syscalls == 0`. A later [`init`] keeps this
+/// policy.
+///
+/// Only a different policy than the one in force is refused. The policy is
+/// fixed by an earlier `init_with`, by [`init`] or by the first
+/// [`pipeline_flush_mt`]; nothing else ([`clear_cache`], the getters) fixes
+/// it, on any platform. So an application calls `init_with` once, before
+/// anything flushes (cranelift-jit: before creating its JIT module).
 ///
 /// ```
 /// use icache_coherence::{init_with, FlushPolicy};
-/// # // The doctest process has made no flush yet, so Strict can be chosen.
+/// // This doctest's process has made no flush yet, so Strict can be chosen.
 /// match init_with(FlushPolicy::Strict) {
 ///     Ok(report) => assert!(report.mechanism.serialises_all_threads()),
 ///     // No serialising mechanism here (no SYNC_CORE, Apple, Windows...):
@@ -405,14 +466,16 @@ pub fn init() -> Result<Report, Error> {
 /// ```
 ///
 /// # Errors
-/// - [`Error::PolicyConflict`] if another policy is already in force: one
-///   chosen by an earlier `init_with`, or `BestEffort`, fixed by the first
-///   [`pipeline_flush_mt`] or [`flush_mechanism`] (or, on riscv64 Linux,
-///   the first [`clear_cache`]).
+/// - [`Error::PolicyConflict`] if another policy is already in force; its
+///   `fixed_by` says what fixed it ([`PolicyOrigin`]).
 /// - The probe's error, as [`pipeline_flush_mt`] would return it
 ///   (`Strict` without a serialising mechanism: [`Error::Unsupported`]).
 pub fn init_with(policy: FlushPolicy) -> Result<Report, Error> {
-    let policy = policy::choose(policy)?;
+    initialise(policy::choose(policy)?)
+}
+
+/// [`init`] and [`init_with`] once the policy is in force.
+fn initialise(policy: FlushPolicy) -> Result<Report, Error> {
     policy::mark_eager();
     let geometry = cache_geometry();
     let (mechanism, syscalls) = os::imp::flush_mechanism_counted();
@@ -535,8 +598,20 @@ pub unsafe fn clear_cache_ranges_with(
 /// ```
 ///
 /// # Errors
-/// [`Error::RangeWraps`] if either range wraps, before anything is done;
-/// `len == 0` is a no-op. Otherwise as [`clear_cache`].
+/// [`Error::RangeWraps`] if either range wraps, before anything is done:
+/// its `ptr` is the alias that wraps (`written` is checked first, so with
+/// both wrapping it is `written`); `len == 0` is a no-op. Otherwise as
+/// [`clear_cache`].
+///
+/// ```
+/// use icache_coherence::{clear_cache_dual, Error};
+/// let (rw, rx) = (0x1000usize, usize::MAX - 7);
+/// // SAFETY: the range is rejected before anything is touched.
+/// let e = unsafe {
+///     clear_cache_dual(core::ptr::without_provenance(rw), core::ptr::without_provenance(rx), 16)
+/// };
+/// assert_eq!(e, Err(Error::RangeWraps { ptr: rx, len: 16 })); // the executed alias
+/// ```
 ///
 /// # Safety
 /// Both `[written, written + len)` and `[executed, executed + len)` must be

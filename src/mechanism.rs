@@ -15,15 +15,20 @@
 pub enum FlushMechanism {
     /// No system call: instruction fetch is coherent with data stores (x86,
     /// x86_64, s390x), and under Miri, which models no caches.
-    /// [`pipeline_flush_mt`](crate::pipeline_flush_mt) does nothing.
+    /// [`pipeline_flush_mt`](crate::pipeline_flush_mt) does nothing for
+    /// other threads.
     ///
-    /// This is what Wasmtime and V8 ship on x86, and it is not the whole of
-    /// the architecture's rule: for *cross*-modifying code the Intel SDM
-    /// (vol. 3A, 9.1.3 "Handling Self- and Cross-Modifying Code") asks the
-    /// executing thread to run a serialising instruction between seeing that
-    /// the code is ready and running it. So
+    /// This is what every x86 JIT and Wasmtime do, and the default policy
+    /// keeps it. The Intel SDM (vol. 3A, 9.1.3 "Handling Self- and
+    /// Cross-Modifying Code") formally asks more for *cross*-modifying
+    /// code: the executing processor runs a serialising instruction between
+    /// seeing that the code is ready and running it. So
     /// [`serialises_all_threads`](FlushMechanism::serialises_all_threads) is
-    /// `false`.
+    /// `false`, and who wants the SDM's rule gets it with
+    /// [`FlushPolicy::Strict`](crate::FlushPolicy::Strict) (every thread,
+    /// by `membarrier` SYNC_CORE on Linux; no code change, so it suits
+    /// cranelift-jit) or with [`pipeline_flush_local`](crate::pipeline_flush_local)
+    /// on the executing thread.
     NotRequired,
     /// [`clear_cache`](crate::clear_cache) already synchronised every thread
     /// of the process: RISC-V Linux `riscv_flush_icache(start, end, 0)` makes
@@ -85,6 +90,34 @@ impl FlushMechanism {
         )
     }
 
+    /// What it means for the threads that run new code, in a few words:
+    /// the text `Display` prints after the name.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            FlushMechanism::NotRequired => {
+                "coherent fetch; nothing is done for other threads, as in every x86 JIT and \
+                 Wasmtime; on Linux FlushPolicy::Strict serialises every thread, as the Intel \
+                 SDM formally asks"
+            }
+            FlushMechanism::ByClearCache => "clear_cache already synchronised every thread",
+            FlushMechanism::MembarrierSyncCore => "every thread serialises",
+            FlushMechanism::MembarrierPrivateExpedited => {
+                "a barrier on every running thread; the kernel does not promise serialisation"
+            }
+            FlushMechanism::MembarrierGlobal => {
+                "a memory barrier on every thread; no serialisation promise"
+            }
+            FlushMechanism::FlushProcessWriteBuffers => {
+                "an interrupt of every processor running the process; not documented as \
+                 serialising"
+            }
+            FlushMechanism::LocalSyncRequired => {
+                "no process-wide facility here, or FlushPolicy::NoSyscalls forbids it: each thread that runs code another thread \
+                 wrote calls pipeline_flush_local first"
+            }
+        }
+    }
+
     /// A short stable name, e.g. `"membarrier-sync-core"`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -96,5 +129,13 @@ impl FlushMechanism {
             FlushMechanism::FlushProcessWriteBuffers => "flush-process-write-buffers",
             FlushMechanism::LocalSyncRequired => "local-sync-required",
         }
+    }
+}
+
+impl core::fmt::Display for FlushMechanism {
+    /// The [`name`](FlushMechanism::name), then its
+    /// [`meaning`](FlushMechanism::meaning) in parentheses.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.name(), self.meaning())
     }
 }

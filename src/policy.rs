@@ -1,6 +1,9 @@
-//! The process-wide flush policy: chosen once, by [`init_with`](crate::init_with)
-//! or by the first use of the crate (which chooses
+//! The process-wide flush policy: chosen once, by [`init_with`](crate::init_with),
+//! or by [`init`](crate::init) or the first
+//! [`pipeline_flush_mt`](crate::pipeline_flush_mt) (which take the default,
 //! [`FlushPolicy::BestEffort`]), and never changed silently afterwards.
+//! Nothing else fixes it: not [`clear_cache`](crate::clear_cache), not the
+//! getters.
 
 use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -9,8 +12,18 @@ use crate::{Error, FlushMechanism};
 
 /// What [`pipeline_flush_mt`](crate::pipeline_flush_mt) may do, and what it
 /// must guarantee, for the whole process. Set it with
-/// [`init_with`](crate::init_with) before the first flush; otherwise the
-/// first use of the crate fixes it at [`BestEffort`](FlushPolicy::BestEffort).
+/// [`init_with`](crate::init_with) before the first
+/// [`pipeline_flush_mt`](crate::pipeline_flush_mt) (and before any
+/// [`init`](crate::init)); otherwise the first of those two fixes it at
+/// [`BestEffort`](FlushPolicy::BestEffort). [`flush_policy`](crate::flush_policy)
+/// reads it without fixing it.
+///
+/// On x86 and x86_64 the choice decides what other threads get:
+/// `BestEffort` does nothing for them (what every x86 JIT and Wasmtime do);
+/// the Intel SDM formally asks each executing processor to serialise, which
+/// `Strict` gives every thread at once (Linux `membarrier` SYNC_CORE) and
+/// [`pipeline_flush_local`](crate::pipeline_flush_local) gives the thread
+/// that calls it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum FlushPolicy {
@@ -80,7 +93,58 @@ impl fmt::Display for FlushPolicy {
     }
 }
 
-/// 0 = not chosen yet; else [`FlushPolicy::encode`].
+/// What fixed the process's [`FlushPolicy`], as
+/// [`flush_policy`](crate::flush_policy) and
+/// [`Error::PolicyConflict`] report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PolicyOrigin {
+    /// An explicit [`init_with`](crate::init_with).
+    InitWith,
+    /// [`init`](crate::init) with no policy chosen yet: the default,
+    /// [`FlushPolicy::BestEffort`].
+    Init,
+    /// The first [`pipeline_flush_mt`](crate::pipeline_flush_mt) with no
+    /// policy chosen yet: the default, [`FlushPolicy::BestEffort`].
+    FirstFlush,
+}
+
+impl PolicyOrigin {
+    const fn encode(self) -> u8 {
+        match self {
+            PolicyOrigin::InitWith => 0x10,
+            PolicyOrigin::Init => 0x20,
+            PolicyOrigin::FirstFlush => 0x30,
+        }
+    }
+
+    const fn decode(v: u8) -> PolicyOrigin {
+        match v & 0xf0 {
+            0x10 => PolicyOrigin::InitWith,
+            0x20 => PolicyOrigin::Init,
+            _ => PolicyOrigin::FirstFlush,
+        }
+    }
+}
+
+impl fmt::Display for PolicyOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PolicyOrigin::InitWith => "an earlier init_with",
+            PolicyOrigin::Init => "an earlier init(), which took the default",
+            PolicyOrigin::FirstFlush => "the first pipeline_flush_mt, which took the default",
+        })
+    }
+}
+
+/// The decision: 0 = not chosen yet; else [`FlushPolicy::encode`] |
+/// [`PolicyOrigin::encode`], set once by a compare-and-swap.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+/// The hot path's copy of the decided policy alone ([`FlushPolicy::encode`],
+/// 0 until someone who saw the decision stored it): what
+/// [`current`] loads, so that the flush's fast path is one load and one
+/// compare, with no masking. Only ever set to `STATE`'s policy.
 static POLICY: AtomicU8 = AtomicU8::new(0);
 
 /// Whether the process initialised eagerly ([`init_with`](crate::init_with)),
@@ -99,8 +163,21 @@ pub(crate) fn eager() -> bool {
     EAGER.load(Ordering::Relaxed)
 }
 
-/// The policy in force, fixing it at `BestEffort` if none was chosen yet.
-/// One relaxed load once chosen.
+fn decode(v: u8) -> Option<(FlushPolicy, PolicyOrigin)> {
+    (v != 0).then(|| (FlushPolicy::decode(v & 0x0f), PolicyOrigin::decode(v)))
+}
+
+/// The policy in force and what fixed it; `None` if nothing has yet. A
+/// read: fixes nothing.
+#[inline]
+pub(crate) fn in_force() -> Option<(FlushPolicy, PolicyOrigin)> {
+    decode(STATE.load(Ordering::Relaxed))
+}
+
+/// The policy in force, fixing it at `BestEffort` (origin: the first
+/// flush) if none was chosen yet. One relaxed load once chosen. Called by
+/// `pipeline_flush_mt` on every backend, and nowhere else before a policy
+/// is chosen.
 #[inline]
 pub(crate) fn current() -> FlushPolicy {
     match POLICY.load(Ordering::Relaxed) {
@@ -109,29 +186,69 @@ pub(crate) fn current() -> FlushPolicy {
     }
 }
 
-/// The first use without [`choose`]: fixes `BestEffort` (or returns what a
-/// racing `init_with` chose first).
+/// Records `p`, the decided policy, for [`current`]'s fast path.
+fn publish(p: FlushPolicy) -> FlushPolicy {
+    POLICY.store(p.encode(), Ordering::Relaxed);
+    p
+}
+
+/// The first flush without a chosen policy: fixes `BestEffort` (or returns
+/// what a racing `init`/`init_with` chose first).
 #[cold]
 #[inline(never)]
 fn first_use() -> FlushPolicy {
-    choose_in(&POLICY, FlushPolicy::BestEffort).unwrap_or_else(|in_force| in_force)
+    publish(
+        match choose_in(&STATE, FlushPolicy::BestEffort, PolicyOrigin::FirstFlush) {
+            Ok(p) => p,
+            Err((in_force, _)) => in_force,
+        },
+    )
 }
 
-/// Chooses `p` for the process: `Ok` if it is (now) the policy in force,
-/// `Err(in_force)` if another one was chosen first.
+/// `init_with(p)`: `Ok` if `p` is (now) the policy in force, else the
+/// conflict, saying what fixed the other one.
 pub(crate) fn choose(p: FlushPolicy) -> Result<FlushPolicy, Error> {
-    choose_in(&POLICY, p).map_err(|in_force| Error::PolicyConflict {
-        in_force,
-        requested: p,
-    })
+    match choose_in(&STATE, p, PolicyOrigin::InitWith) {
+        Ok(p) => Ok(publish(p)),
+        Err((in_force, fixed_by)) => {
+            publish(in_force);
+            Err(Error::PolicyConflict {
+                in_force,
+                requested: p,
+                fixed_by,
+            })
+        }
+    }
 }
 
-/// [`choose`] on a given cell (tests use their own).
-fn choose_in(cell: &AtomicU8, p: FlushPolicy) -> Result<FlushPolicy, FlushPolicy> {
-    match cell.compare_exchange(0, p.encode(), Ordering::Relaxed, Ordering::Relaxed) {
+/// `init()`: the policy in force, or the default if none is (origin
+/// [`PolicyOrigin::Init`]). Never a conflict.
+pub(crate) fn choose_default() -> FlushPolicy {
+    publish(
+        match choose_in(&STATE, FlushPolicy::BestEffort, PolicyOrigin::Init) {
+            Ok(p) => p,
+            Err((in_force, _)) => in_force,
+        },
+    )
+}
+
+/// Chooses `p` (recording `origin`) on a given cell (tests use their own):
+/// `Ok(p)` if the cell was empty or already held `p`, else the policy in
+/// force and its origin.
+fn choose_in(
+    cell: &AtomicU8,
+    p: FlushPolicy,
+    origin: PolicyOrigin,
+) -> Result<FlushPolicy, (FlushPolicy, PolicyOrigin)> {
+    match cell.compare_exchange(
+        0,
+        p.encode() | origin.encode(),
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    ) {
         Ok(_) => Ok(p),
-        Err(v) if v == p.encode() => Ok(p),
-        Err(v) => Err(FlushPolicy::decode(v)),
+        Err(v) if v & 0x0f == p.encode() => Ok(p),
+        Err(v) => Err((FlushPolicy::decode(v & 0x0f), PolicyOrigin::decode(v))),
     }
 }
 
@@ -155,22 +272,39 @@ mod tests {
 
     #[test]
     fn chosen_once_then_only_confirmed() {
+        use PolicyOrigin::*;
+        let cell = AtomicU8::new(0);
+        assert_eq!(decode(cell.load(Ordering::Relaxed)), None);
+        assert_eq!(
+            choose_in(&cell, FlushPolicy::Strict, InitWith),
+            Ok(FlushPolicy::Strict)
+        );
+        // The same policy from any origin is confirmed, and the first
+        // origin stays.
+        assert_eq!(
+            choose_in(&cell, FlushPolicy::Strict, FirstFlush),
+            Ok(FlushPolicy::Strict)
+        );
+        assert_eq!(
+            decode(cell.load(Ordering::Relaxed)),
+            Some((FlushPolicy::Strict, InitWith))
+        );
+        assert_eq!(
+            choose_in(&cell, FlushPolicy::BestEffort, Init),
+            Err((FlushPolicy::Strict, InitWith))
+        );
+        assert_eq!(
+            choose_in(&cell, FlushPolicy::NoSyscalls, InitWith),
+            Err((FlushPolicy::Strict, InitWith))
+        );
         let cell = AtomicU8::new(0);
         assert_eq!(
-            choose_in(&cell, FlushPolicy::Strict),
-            Ok(FlushPolicy::Strict)
+            choose_in(&cell, FlushPolicy::BestEffort, FirstFlush),
+            Ok(FlushPolicy::BestEffort)
         );
         assert_eq!(
-            choose_in(&cell, FlushPolicy::Strict),
-            Ok(FlushPolicy::Strict)
-        );
-        assert_eq!(
-            choose_in(&cell, FlushPolicy::BestEffort),
-            Err(FlushPolicy::Strict)
-        );
-        assert_eq!(
-            choose_in(&cell, FlushPolicy::NoSyscalls),
-            Err(FlushPolicy::Strict)
+            choose_in(&cell, FlushPolicy::Strict, InitWith),
+            Err((FlushPolicy::BestEffort, FirstFlush))
         );
     }
 
@@ -183,6 +317,13 @@ mod tests {
         ] {
             assert_eq!(FlushPolicy::decode(p.encode()), p);
             assert_ne!(p.encode(), 0);
+            for o in [
+                PolicyOrigin::InitWith,
+                PolicyOrigin::Init,
+                PolicyOrigin::FirstFlush,
+            ] {
+                assert_eq!(decode(p.encode() | o.encode()), Some((p, o)));
+            }
         }
     }
 }

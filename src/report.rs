@@ -27,15 +27,7 @@ pub struct Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "policy:    {}", self.policy)?;
-        write!(f, "mechanism: {}", self.mechanism.name())?;
-        if self.mechanism.serialises_all_threads() {
-            writeln!(f, " (serialises every thread)")?;
-        } else {
-            writeln!(
-                f,
-                " (executing threads call pipeline_flush_local before running new code)"
-            )?;
-        }
+        writeln!(f, "mechanism: {}", self.mechanism)?;
         match self.geometry {
             Some(g) => writeln!(f, "geometry:  {g:?}")?,
             None => writeln!(f, "geometry:  none (this platform reports none)")?,

@@ -60,7 +60,7 @@ fn forked_child_body(c: &mut Checks, flushes: usize) {
     c.eq(
         "flush_mechanism()",
         flush_mechanism(),
-        Ok(FlushMechanism::MembarrierSyncCore),
+        Ok(Some(FlushMechanism::MembarrierSyncCore)),
     );
 }
 

@@ -135,6 +135,7 @@ mod native {
     }
 
     cases! {
+        getters_then_strict
         allow_strict
         eperm_strict
         eperm_best_effort

@@ -48,11 +48,15 @@ fn strict_policy_end_to_end() {
     assert_eq!(again.syscalls, 0, "idempotent: no system call");
     assert_eq!(again.mechanism, report.mechanism);
 
+    // A library's init() keeps the application's Strict.
+    let lib = init().expect("init() accepts the policy in force");
+    assert_eq!((lib.policy, lib.syscalls), (FlushPolicy::Strict, 0));
     assert_eq!(
-        init(),
+        init_with(FlushPolicy::BestEffort),
         Err(Error::PolicyConflict {
             in_force: FlushPolicy::Strict,
-            requested: FlushPolicy::BestEffort
+            requested: FlushPolicy::BestEffort,
+            fixed_by: icache_coherence::PolicyOrigin::InitWith,
         }),
         "never changed silently"
     );
@@ -62,5 +66,8 @@ fn strict_policy_end_to_end() {
     for _ in 0..100 {
         pipeline_flush_mt().unwrap();
     }
-    assert_eq!(flush_mechanism(), Ok(FlushMechanism::MembarrierSyncCore));
+    assert_eq!(
+        flush_mechanism(),
+        Ok(Some(FlushMechanism::MembarrierSyncCore))
+    );
 }

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use icache_coherence::{
-    cache_geometry, flush_mechanism, init_with, pipeline_flush_local, CacheGeometry, CacheKind,
-    CacheLevel, FlushMechanism, FlushPolicy, GeometrySource,
+    cache_geometry, init_with, pipeline_flush_local, CacheGeometry, CacheKind, CacheLevel,
+    FlushMechanism, FlushPolicy, GeometrySource,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -45,6 +45,25 @@ use stats::{Latency, Timer};
 use verify::VerifyResult;
 
 const JSON_HELP: &str = "\
+Table columns (the default output):
+  clear_cache       size: the range; calls: clear_cache calls per timed sample
+                    (each on its own just-written range); D/I lines: data and
+                    instruction cache lines the range touches (AArch64);
+                    p50/p90/p99: ns per call (lower is better; <: under two
+                    clock steps, an upper bound); ns/line: p50 / lines
+  pipeline_flush_mt threads: other running threads; pinned: yes (each on its
+                    own CPU), no (this OS cannot pin), shared (more threads
+                    than other CPUs: time-sliced, the figures include it)
+  concurrent        K threads flushing at once; raw membarrier and
+                    pipeline_flush_mt in us per flush (p50 p90 mean); mean
+                    ratio = pipeline_flush_mt mean / raw mean (below 1: the
+                    crate is cheaper); calls/flush: membarrier calls made per
+                    flush (below 1: calls were shared)
+  verify            rewrites: versions published; executions: calls of the
+                    code; stale: calls that ran a version older than the one
+                    loaded (must be 0); newer: calls that ran a newer one
+                    (the writer overtook the runner: harmless)
+
 JSON (--json), one object; times in nanoseconds:
   schema            2
   version           the probe's version
@@ -52,11 +71,12 @@ JSON (--json), one object; times in nanoseconds:
   machine           {arch, os, cpu, cpu_source, cpus, kernel, emulated, load}
   policy            \"best-effort\" | \"strict\" | \"no-syscalls\"
   init_error        why init_with(policy) failed, or null
-  mechanism         flush_mechanism() name, or null; serialises_all_threads
-  flush_error       flush_mechanism() error, or null
-  geometry          null, or {source, d_line, i_line, idc, dic, ctr_el0, l1ip,
-                    levels[], zva_block, clflush_line, cbom_block, cboz_block,
-                    midr, sizes[{what, bytes, source}]}
+  mechanism         init_with(policy)'s mechanism name, or null; serialises_all_threads
+  flush_error       init_with(policy)'s error, or null
+  geometry          null, or {source, d_line, i_line, levels[], sizes[{what,
+                    bytes, source}]}, and only where the architecture has
+                    them: aarch64 {idc, dic, ctr_el0, l1ip, zva_block, midr};
+                    x86 {clflush_line}; riscv {cbom_block, cboz_block}
   line              {bytes, assumed}: the line ns_per_line divides by
   timer             {overhead_ns, resolution_ns}: subtracted / clock step
   method            {buffer_bytes, sample_bytes_max, calls_per_sample_max}
@@ -69,12 +89,19 @@ JSON (--json), one object; times in nanoseconds:
                     run, for comparison: {p50_ns, ...}; null elsewhere
   local_iret        x86: the crate's IRET-to-self path timed the same way,
                     whatever the CPU has (the path taken without SERIALIZE)
-  mt[]              pipeline_flush_mt: {threads, pinned, calls_per_sample,
-                    p50_ns, p90_ns, p99_ns, mean_ns, samples}
+  mt[]              pipeline_flush_mt: {threads, pinned, shared_cpus,
+                    calls_per_sample, p50_ns, p90_ns, p99_ns, mean_ns,
+                    samples}; shared_cpus: more threads than other CPUs
   concurrent[]      {k, coalesced{p50_ns,..}, raw{p50_ns,..}, calls_per_flush,
                     flushes_per_thread}; concurrent_skipped: reason or null
+                    (the table's \"mean ratio\" is coalesced.mean_ns /
+                    raw.mean_ns: below 1, the crate's flush is cheaper)
   verify[]          {variant, steps, ran, rewrites, executions, stale, newer,
-                    note}; verify_setup: threads and CPUs
+                    note}; verify_setup: threads and CPUs. stale: calls that
+                    returned a version older than the one the runner had
+                    loaded (stale code: the failure looked for); newer:
+                    calls that returned a newer one (the writer overtook
+                    the runner: harmless)
   notes[]           what was done and what the figures mean";
 
 /// Measure what instruction-cache maintenance costs on this machine, and
@@ -225,22 +252,40 @@ fn geometry_json(g: &CacheGeometry) -> Value {
         .into_iter()
         .map(|(what, bytes, from)| json!({"what": what, "bytes": bytes, "source": from}))
         .collect();
-    json!({
-        "source": g.source().to_string(),
-        "d_line": g.d_line(),
-        "i_line": g.i_line(),
-        "idc": g.idc(),
-        "dic": g.dic(),
-        "ctr_el0": g.raw(),
-        "l1ip": format!("{:?}", g.l1ip()),
-        "levels": levels,
-        "zva_block": g.zva_block(),
-        "clflush_line": g.clflush_line(),
-        "cbom_block": g.cbom_block(),
-        "cboz_block": g.cboz_block(),
-        "midr": g.midr(),
-        "sizes": sizes,
-    })
+    let mut o = serde_json::Map::new();
+    o.insert("source".into(), json!(g.source().to_string()));
+    o.insert("d_line".into(), json!(g.d_line()));
+    o.insert("i_line".into(), json!(g.i_line()));
+    for (key, value) in arch_fields(g) {
+        o.insert(key.into(), value);
+    }
+    o.insert("levels".into(), json!(levels));
+    o.insert("sizes".into(), json!(sizes));
+    Value::Object(o)
+}
+
+/// The geometry fields that exist on this architecture only, so that the
+/// JSON holds nothing made up for one that lacks them: `CTR_EL0` and its
+/// bits, `DCZID_EL0`'s block and `MIDR_EL1` on AArch64; the `CLFLUSH` line
+/// on x86; the Zicbom/Zicboz blocks on RISC-V.
+fn arch_fields(g: &CacheGeometry) -> Vec<(&'static str, Value)> {
+    let mut v = Vec::new();
+    if cfg!(target_arch = "aarch64") {
+        v.push(("idc", json!(g.idc())));
+        v.push(("dic", json!(g.dic())));
+        v.push(("ctr_el0", json!(g.raw())));
+        v.push(("l1ip", json!(format!("{:?}", g.l1ip()))));
+        v.push(("zva_block", json!(g.zva_block())));
+        v.push(("midr", json!(g.midr())));
+    }
+    if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+        v.push(("clflush_line", json!(g.clflush_line())));
+    }
+    if cfg!(any(target_arch = "riscv64", target_arch = "riscv32")) {
+        v.push(("cbom_block", json!(g.cbom_block())));
+        v.push(("cboz_block", json!(g.cboz_block())));
+    }
+    v
 }
 
 /// The geometry as table lines.
@@ -311,18 +356,31 @@ fn main() -> ExitCode {
     } else {
         FlushPolicy::BestEffort
     };
+    // The output file is opened before anything is measured: a bad path
+    // fails now, not after the measurements.
+    let mut svg_file = match &cli.svg {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("--svg {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let samples = cli
         .iterations
         .unwrap_or(if cli.quick { 500 } else { 10_000 }) as usize;
     let mut notes = Vec::new();
 
     // Eager initialisation under the chosen policy, before any thread starts.
-    let init_error = init_with(policy).err().map(|e| {
+    let init = init_with(policy);
+    let init_error = init.as_ref().err().map(|e| {
         eprintln!("init_with({policy:?}): {e}");
         e.to_string()
     });
     let geometry = cache_geometry();
-    let mechanism = flush_mechanism();
+    let mechanism = init.map(|r| r.mechanism);
     let machine = Machine::detect(geometry.and_then(|g| g.midr()));
     let cpus = sys::allowed_cpus();
     let threads: Vec<usize> = match &cli.threads {
@@ -333,6 +391,15 @@ fn main() -> ExitCode {
             t
         }
     };
+    let others = cpus.len().saturating_sub(1).max(1);
+    if let Some(&t) = threads.iter().max().filter(|&&t| t > others) {
+        let w = format!(
+            "more threads than CPUs: {t} other threads share {others} CPU(s) besides the \
+             measuring thread's; they are time-sliced, and the pinned column says \"shared\""
+        );
+        eprintln!("warning: {w}");
+        notes.push(w);
+    }
     let ks: Vec<usize> = cli.concurrent.iter().map(|&k| k as usize).collect();
     let (line, line_assumed) = match geometry {
         Some(g) => (g.d_line(), false),
@@ -480,8 +547,9 @@ fn main() -> ExitCode {
         notes,
     };
 
-    if let Some(path) = &cli.svg {
-        if let Err(e) = std::fs::write(path, plot(&report)) {
+    if let (Some(f), Some(path)) = (svg_file.as_mut(), &cli.svg) {
+        use std::io::Write as _;
+        if let Err(e) = f.write_all(plot(&report).as_bytes()) {
             eprintln!("--svg {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
@@ -726,12 +794,23 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
                 s,
                 "  {:>7}  {:>6}  {:>10.1}  {:>10.1}  {:>10.1}",
                 t.threads,
-                if t.pinned { "yes" } else { "no" },
+                match (t.pinned, t.shared_cpus) {
+                    (_, true) => "shared",
+                    (true, false) => "yes",
+                    (false, false) => "no",
+                },
                 t.latency.p50_ns,
                 t.latency.p90_ns,
                 t.latency.p99_ns
             );
         }
+    }
+    if !r.mt.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (threads: other threads spinning while pipeline_flush_mt is timed; pinned: \
+             each on its own CPU; shared: more threads than CPUs, time-sliced)"
+        );
     }
     if let Some(why) = &r.concurrent_skipped {
         let _ = writeln!(s, "\nconcurrent flushes: skipped: {why}");
@@ -765,6 +844,11 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
                 c.calls_per_flush
             );
         }
+        let _ = writeln!(
+            s,
+            "  (mean ratio: pipeline_flush_mt mean / raw mean, below 1: the crate is cheaper; \
+             calls/flush: membarrier calls per flush, below 1: calls were shared)"
+        );
     }
     if !r.verify.is_empty() {
         let _ = writeln!(
@@ -800,6 +884,13 @@ fn table(r: &Report, g: Option<CacheGeometry>) -> String {
                 );
             }
         }
+    }
+    if !r.verify.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (stale: calls that ran a version older than the one loaded, must be 0; \
+             newer: calls that ran a newer one, the writer overtook the runner: harmless)"
+        );
     }
     let _ = writeln!(s, "\nnotes:");
     for n in &r.notes {
@@ -837,11 +928,29 @@ fn plot(r: &Report) -> String {
                 points: sizes(|l| l.p99_ns),
                 hollow: Vec::new(),
             },
+            // What the clock can resolve per call at each size: two clock
+            // steps over the calls in one sample. A curve on or below it is
+            // the clock, not the call.
+            Series {
+                name: "clock limit: 2 clock steps / calls per sample (below: not resolved)".into(),
+                color: "#999999",
+                dashed: true,
+                points: r
+                    .sizes
+                    .iter()
+                    .map(|z| {
+                        let calls = z.calls_per_sample.max(1) as f64;
+                        (z.size as f64, 2.0 * r.timer.resolution_ns / calls)
+                    })
+                    .collect(),
+                hollow: Vec::new(),
+            },
         ],
         empty_note: "no sizes measured".into(),
         footnote: if r.sizes.iter().any(|z| z.below_resolution) {
             format!(
-                "hollow: a sample lasted under 2 clock steps ({:.0} ns): an upper bound",
+                "hollow: below the clock's resolution (a sample under 2 steps of {:.0} ns): \
+                 an upper bound, not a cost",
                 r.timer.resolution_ns
             )
         } else {
@@ -851,7 +960,7 @@ fn plot(r: &Report) -> String {
     let mut b = Vec::new();
     if !r.mt.is_empty() {
         b.push(Series {
-            name: "pipeline_flush_mt p50, x = other running threads (pinned, spinning)".into(),
+            name: "pipeline_flush_mt p50".into(),
             color: "#d62728",
             dashed: false,
             points: r
@@ -862,38 +971,43 @@ fn plot(r: &Report) -> String {
             hollow: Vec::new(),
         });
     }
-    if !r.concurrent.is_empty() {
-        b.push(Series {
-            name: "pipeline_flush_mt mean, x = K concurrent callers (coalesced)".into(),
-            color: "#2ca02c",
-            dashed: false,
-            points: r
-                .concurrent
-                .iter()
-                .map(|c| (c.k as f64, c.coalesced.mean_ns))
-                .collect(),
-            hollow: Vec::new(),
-        });
-        b.push(Series {
-            name: "raw membarrier mean, x = K concurrent callers".into(),
-            color: "#7f7f7f",
-            dashed: true,
-            points: r
-                .concurrent
-                .iter()
-                .map(|c| (c.k as f64, c.raw.mean_ns))
-                .collect(),
-            hollow: Vec::new(),
-        });
-    }
     let b = Panel {
-        title: "(b) pipeline_flush_mt".into(),
-        x_label: "other running threads / concurrent callers".into(),
+        title: "(b) pipeline_flush_mt with other threads running".into(),
+        x_label: "other running threads (spinning; pinned where possible)".into(),
         x_log2_bytes: false,
         series: b,
         empty_note: "not measured (no flush mechanism)".into(),
         footnote: String::new(),
     };
+    let mut panels = vec![a, b];
+    if !r.concurrent.is_empty() {
+        let mean = |f: fn(&ConcurrentResult) -> f64| -> Vec<(f64, f64)> {
+            r.concurrent.iter().map(|c| (c.k as f64, f(c))).collect()
+        };
+        panels.push(Panel {
+            title: "(c) K threads flushing at once".into(),
+            x_label: "K concurrent callers".into(),
+            x_log2_bytes: false,
+            series: vec![
+                Series {
+                    name: "pipeline_flush_mt mean (coalesced)".into(),
+                    color: "#2ca02c",
+                    dashed: false,
+                    points: mean(|c| c.coalesced.mean_ns),
+                    hollow: Vec::new(),
+                },
+                Series {
+                    name: "raw membarrier mean".into(),
+                    color: "#7f7f7f",
+                    dashed: true,
+                    points: mean(|c| c.raw.mean_ns),
+                    hollow: Vec::new(),
+                },
+            ],
+            empty_note: String::new(),
+            footnote: String::new(),
+        });
+    }
     let title = format!(
         "icache-probe {}: {}, {} CPUs, {}",
         r.version, m.cpu, m.cpus, m.kernel
@@ -911,7 +1025,7 @@ fn plot(r: &Report) -> String {
         },
         r.command.join(" ")
     );
-    svg::render(&title, &subtitle, &[a, b])
+    svg::render(&title, &subtitle, &panels)
 }
 
 #[cfg(test)]
@@ -929,6 +1043,37 @@ mod tests {
         assert!(parse_size("x").is_err());
         assert!(parse_size("2G").is_err());
         assert!(parse_size("512M").is_err());
+    }
+
+    /// The JSON holds the fields of this architecture only.
+    #[test]
+    fn geometry_json_fields_per_arch() {
+        let g = CacheGeometry::new(64, 64, false, false).unwrap();
+        let v = geometry_json(&g);
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let aarch64 = ["idc", "dic", "ctr_el0", "l1ip", "zva_block", "midr"];
+        for k in aarch64 {
+            assert_eq!(
+                keys.contains(&k),
+                cfg!(target_arch = "aarch64"),
+                "{k}: {keys:?}"
+            );
+        }
+        assert_eq!(
+            keys.contains(&"clflush_line"),
+            cfg!(any(target_arch = "x86", target_arch = "x86_64")),
+            "{keys:?}"
+        );
+        for k in ["cbom_block", "cboz_block"] {
+            assert_eq!(
+                keys.contains(&k),
+                cfg!(target_arch = "riscv64"),
+                "{k}: {keys:?}"
+            );
+        }
+        for k in ["source", "d_line", "i_line", "levels", "sizes"] {
+            assert!(keys.contains(&k), "{k}: {keys:?}");
+        }
     }
 
     #[test]

@@ -162,6 +162,8 @@ pub struct MtResult {
     pub threads: usize,
     /// Whether the threads and the measuring thread were pinned.
     pub pinned: bool,
+    /// More threads than other CPUs: some share a CPU (time-sliced).
+    pub shared_cpus: bool,
     /// Calls per timed sample.
     pub calls_per_sample: usize,
     /// Per-call latency.
@@ -241,6 +243,13 @@ pub fn other_cpus(cpus: &[usize], own: usize) -> Vec<usize> {
     }
 }
 
+/// Whether `t` spinners on `others` (round-robin) share a CPU with another
+/// spinner or with the measuring thread on `own`: then they are
+/// time-sliced, not each on its own CPU.
+pub fn shares_cpus(t: usize, others: &[usize], own: usize) -> bool {
+    t > 0 && (t > others.len() || others.contains(&own))
+}
+
 /// `pipeline_flush_mt` with 0, 1, ... other threads running: the measuring
 /// thread pinned to the first allowed CPU, the others round-robin on the rest.
 pub fn mt_flush(
@@ -263,6 +272,7 @@ pub fn mt_flush(
         out.push(MtResult {
             threads: t,
             pinned: me_pinned && spin.pinned,
+            shared_cpus: shares_cpus(t, &others, own),
             calls_per_sample: b,
             latency,
         });
@@ -385,4 +395,21 @@ pub fn concurrent(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_threads_than_cpus_share() {
+        // 4 CPUs, measuring on 0: 3 others.
+        assert!(!shares_cpus(0, &[1, 2, 3], 0));
+        assert!(!shares_cpus(3, &[1, 2, 3], 0));
+        assert!(shares_cpus(4, &[1, 2, 3], 0));
+        // One CPU: any spinner shares it with the measuring thread.
+        assert_eq!(other_cpus(&[0], 0), [0]);
+        assert!(shares_cpus(1, &other_cpus(&[0], 0), 0));
+        assert!(!shares_cpus(0, &[0], 0));
+    }
 }

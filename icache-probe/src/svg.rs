@@ -34,7 +34,6 @@ pub struct Panel {
     pub footnote: String,
 }
 
-const W: f64 = 1120.0;
 const H: f64 = 480.0;
 const PW: f64 = 450.0; // plot area of one panel
 const PH: f64 = 300.0;
@@ -75,8 +74,11 @@ fn bytes_label(b: f64) -> String {
     }
 }
 
-/// The whole document.
-pub fn render(title: &str, subtitle: &str, panels: &[Panel; 2]) -> String {
+/// The whole document: the panels side by side, each with its own x
+/// variable.
+pub fn render(title: &str, subtitle: &str, panels: &[Panel]) -> String {
+    #[allow(non_snake_case)]
+    let W = 80.0 + panels.len().max(1) as f64 * (PW + 110.0) - 30.0;
     let mut s = String::new();
     let _ = writeln!(
         s,

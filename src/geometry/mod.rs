@@ -45,7 +45,7 @@ pub enum L1Ip {
 ///
 /// [`cache_geometry`](crate::cache_geometry) documents which source each
 /// platform uses. New sources may be added, so match with a wildcard arm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GeometrySource {
     /// AArch64's `CTR_EL0` register, read in user space (or at EL1 on bare
@@ -84,6 +84,22 @@ pub enum GeometrySource {
     /// s390x's `ECAG` (extract CPU attribute) instruction: the cache
     /// topology and each cache's line size.
     Ecag,
+}
+
+impl fmt::Debug for GeometrySource {
+    /// As derived, except that the CPUID leaf is in hexadecimal, as
+    /// `Display` and the manuals write it: `Cpuid { leaf: 0x8000001d }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            GeometrySource::CtrEl0 => f.write_str("CtrEl0"),
+            GeometrySource::Given => f.write_str("Given"),
+            GeometrySource::Cpuid { leaf } => write!(f, "Cpuid {{ leaf: {leaf:#x} }}"),
+            GeometrySource::Sysctl => f.write_str("Sysctl"),
+            GeometrySource::RiscvHwprobe => f.write_str("RiscvHwprobe"),
+            GeometrySource::Auxv => f.write_str("Auxv"),
+            GeometrySource::Ecag => f.write_str("Ecag"),
+        }
+    }
 }
 
 impl fmt::Display for GeometrySource {
@@ -297,9 +313,22 @@ impl CacheGeometry {
     }
 
     /// Builds a geometry from its parts: the minimum data and instruction
-    /// line sizes in bytes, and whether `IDC` and `DIC` are set. Returns
-    /// `None` unless both sizes are powers of two from 4 bytes to 128 KiB.
+    /// line sizes in bytes, and whether `IDC` and `DIC` are set.
     /// The [`source`](CacheGeometry::source) is [`GeometrySource::Given`].
+    ///
+    /// Returns `None` unless both sizes are powers of two from 4 bytes to
+    /// 128 KiB: the only sizes `CTR_EL0` can express (each field is the
+    /// log2 of the size in 4-byte words, 4 bits wide), and so the only ones
+    /// the maintenance loops can step by. `None` is that one reason; there
+    /// is no other.
+    ///
+    /// ```
+    /// use icache_coherence::CacheGeometry;
+    /// assert!(CacheGeometry::new(64, 64, false, false).is_some());
+    /// assert!(CacheGeometry::new(48, 64, false, false).is_none()); // not a power of two
+    /// assert!(CacheGeometry::new(2, 64, false, false).is_none()); // below 4 bytes
+    /// assert!(CacheGeometry::new(64, 256 << 10, false, false).is_none()); // above 128 KiB
+    /// ```
     ///
     /// [`raw`](CacheGeometry::raw) then reports the equivalent `CTR_EL0` value
     /// (with `L1Ip` = PIPT).
@@ -1055,9 +1084,14 @@ mod tests {
         .with_clflush_line(64);
         assert_eq!(
             format!("{cpuid:?}"),
-            "CacheGeometry { source: Cpuid { leaf: 4 }, d_line: 64, i_line: 64, \
+            "CacheGeometry { source: Cpuid { leaf: 0x4 }, d_line: 64, i_line: 64, \
              levels: [L1d 64, L1i 64, L2 64], clflush_line: 64 }"
         );
+        assert_eq!(
+            format!("{:?}", GeometrySource::Cpuid { leaf: 0x8000_001d }),
+            "Cpuid { leaf: 0x8000001d }"
+        );
+        assert_eq!(format!("{:?}", GeometrySource::CtrEl0), "CtrEl0");
     }
 
     /// Apple silicon reports `hw.cachelinesize` = 128; maintenance must

@@ -112,3 +112,4 @@ pub(crate) unsafe fn clear_cache_dual(
 }
 
 given_geometry_ignored!();
+mechanism_not_probed!();

@@ -60,6 +60,14 @@ cfg_table! {
             (crate::policy::fixed(FlushMechanism::LocalSyncRequired), 0)
         }
 
+        pub(crate) fn flush_mechanism_peek() -> Option<Result<FlushMechanism, Error>> {
+            #[cfg(target_os = "freebsd")]
+            if freebsd_membarrier() {
+                return crate::os::membarrier::flush_mechanism_peek();
+            }
+            Some(crate::policy::fixed(FlushMechanism::LocalSyncRequired))
+        }
+
         /// The osreldate decision, made once per process.
         #[cfg(target_os = "freebsd")]
         fn freebsd_membarrier() -> bool {
@@ -104,12 +112,16 @@ cfg_table! {
 
         #[inline]
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+            // The first flush fixes the policy on every platform.
+            let _ = crate::policy::current();
             Ok(())
         }
 
         pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
             (Ok(FlushMechanism::ByClearCache), 0)
         }
+
+        mechanism_not_probed!();
 
         pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
             None

@@ -7,10 +7,14 @@
 //! `flush_icache_range` and LLVM compiler-rt's `__clear_cache` are empty for
 //! the same reason.
 //!
-//! For *cross*-modifying code the SDM also asks the executing thread to run
-//! a serialising instruction before it runs the new code: that is
-//! [`pipeline_flush_local`](crate::pipeline_flush_local), which only that
-//! thread can do. [`FlushMechanism::NotRequired`] says so.
+//! For *cross*-modifying code the SDM formally asks the executing processor
+//! to run a serialising instruction before it runs the new code. Under the
+//! default policy nothing is done for other threads (what every x86 JIT and
+//! Wasmtime do); [`pipeline_flush_local`](crate::pipeline_flush_local) does
+//! it on the calling thread, and on Linux `FlushPolicy::Strict` does it for
+//! every thread (`os/linux/coherent.rs`). On the OSes of this backend
+//! `Strict` is refused: no facility reaches every thread.
+//! [`FlushMechanism::NotRequired`] says so.
 
 use crate::range::CodeRange;
 use crate::{CacheGeometry, Error, FlushMechanism};
@@ -39,3 +43,4 @@ pub(crate) fn cache_geometry() -> Option<CacheGeometry> {
 
 coherent_clear_cache_ranges!();
 default_clear_cache_dual!();
+mechanism_not_probed!();

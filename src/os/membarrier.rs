@@ -292,6 +292,19 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     (m, k.calls.get())
 }
 
+/// The mechanism if the probe has run (and its remembered error), with no
+/// system call; `lib.rs` calls it only once a policy is in force.
+pub(crate) fn flush_mechanism_peek() -> Option<Result<FlushMechanism, Error>> {
+    let policy = policy::current();
+    if !may_call(policy) {
+        return Some(policy::fixed(FlushMechanism::LocalSyncRequired));
+    }
+    STATE.get().map(|s| match State::decode(s) {
+        State::Ready(m) => Ok(m),
+        State::Failed(e) => Err(e),
+    })
+}
+
 /// Whether `membarrier` may be called at all: not under
 /// [`FlushPolicy::NoSyscalls`], and on Android not below API level 29.
 #[inline]

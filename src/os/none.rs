@@ -20,12 +20,16 @@ cfg_table! {
         pub(crate) use crate::os::ctr_el0::*;
 
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+            // The first flush fixes the policy on every platform.
+            let _ = crate::policy::current();
             Err(Error::NO_FACILITY)
         }
 
         pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
             (Err(Error::NO_FACILITY), 0)
         }
+
+        mechanism_not_probed!();
     } else if #[cfg(target_arch = "riscv64")] {
         #[inline]
         pub(crate) unsafe fn clear_cache(_range: CodeRange) -> Result<(), Error> {
@@ -42,12 +46,16 @@ cfg_table! {
         default_clear_cache_dual!();
 
         pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+            // The first flush fixes the policy on every platform.
+            let _ = crate::policy::current();
             Err(Error::NO_FACILITY)
         }
 
         pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) {
             (Err(Error::NO_FACILITY), 0)
         }
+
+        mechanism_not_probed!();
     } else if #[cfg(any(target_arch = "x86", target_arch = "x86_64"))] {
         #[path = "coherent.rs"]
         mod coherent;

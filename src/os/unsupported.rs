@@ -12,6 +12,8 @@ pub(crate) unsafe fn clear_cache(_range: CodeRange) -> Result<(), Error> {
 }
 
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
+    // The first flush fixes the policy on every platform.
+    let _ = crate::policy::current();
     Err(Error::NO_FACILITY)
 }
 
@@ -27,3 +29,4 @@ default_clear_cache_ranges!();
 default_clear_cache_dual!();
 
 given_geometry_ignored!();
+mechanism_not_probed!();

@@ -89,3 +89,4 @@ default_clear_cache_ranges!();
 default_clear_cache_dual!();
 
 given_geometry_ignored!();
+mechanism_not_probed!();

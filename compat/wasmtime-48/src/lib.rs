@@ -80,8 +80,13 @@ use std::ffi::c_void;
 ///
 /// # Errors
 /// The `membarrier` error (seccomp, a kernel before 4.3), converted into
-/// [`std::io::Error`] with its error number; on targets icache-coherence does
-/// not support, [`std::io::ErrorKind::Unsupported`].
+/// [`std::io::Error`] with icache-coherence's typed error inside: the
+/// message that `.expect(..)` prints names the call and the cause
+/// (`Failed pipeline flush: Custom { kind: PermissionDenied, error:
+/// PermissionDenied { syscall: Membarrier, errno: 1 } }`), and
+/// `icache_coherence::Error::from_io(&e)` gives the typed error back, with
+/// its error number. On targets icache-coherence does not support,
+/// [`std::io::ErrorKind::Unsupported`].
 #[inline]
 pub fn pipeline_flush_mt() -> std::io::Result<()> {
     icache_coherence::pipeline_flush_mt().map_err(Into::into)
@@ -103,8 +108,9 @@ pub fn pipeline_flush_mt() -> std::io::Result<()> {
 /// # Errors
 /// A range that wraps around the end of the address space is
 /// [`std::io::ErrorKind::InvalidInput`], before anything is done; `len == 0`
-/// is a no-op. System-call errors (riscv64, Windows) keep their error
-/// number.
+/// is a no-op. System-call errors (riscv64, Windows) carry
+/// icache-coherence's typed error, with the call and its error number
+/// (`icache_coherence::Error::from_io`).
 ///
 /// # Safety
 /// Every byte of `[ptr, ptr + len)` must be mapped and readable. With a dual

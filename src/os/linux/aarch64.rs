@@ -3,4 +3,6 @@
 //! `membarrier` across threads.
 
 pub(crate) use crate::os::ctr_el0::*;
-pub(crate) use crate::os::membarrier::{flush_mechanism_counted, pipeline_flush_mt};
+pub(crate) use crate::os::membarrier::{
+    flush_mechanism_counted, flush_mechanism_peek, pipeline_flush_mt,
+};

@@ -33,6 +33,8 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     membarrier::flush_mechanism_counted()
 }
 
+pub(crate) use membarrier::flush_mechanism_peek;
+
 /// `None`: `CTR` is not readable from user mode on 32-bit Arm.
 #[inline]
 pub(crate) fn cache_geometry() -> Option<CacheGeometry> {

@@ -44,6 +44,13 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     (Ok(FlushMechanism::NotRequired), 0)
 }
 
+pub(crate) fn flush_mechanism_peek() -> Option<Result<FlushMechanism, Error>> {
+    if policy::current() == FlushPolicy::Strict {
+        return membarrier::flush_mechanism_peek();
+    }
+    Some(Ok(FlushMechanism::NotRequired))
+}
+
 /// From `CPUID` on x86, `ECAG` on s390x (instructions, whatever the OS);
 /// `None` under Miri.
 #[inline]

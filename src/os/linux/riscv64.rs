@@ -57,10 +57,12 @@ fn mode_counted() -> (RiscvMode, u32) {
 #[inline(never)]
 fn decide() -> (RiscvMode, u32) {
     let calls = core::cell::Cell::new(0);
-    // Read the policy first: the first use fixes it (BestEffort) if nothing
-    // chose one.
-    let policy = policy::current();
-    let eager = policy != FlushPolicy::NoSyscalls && policy::eager();
+    // Eager only after init/init_with, which chose the policy first. A lazy
+    // first `clear_cache` decides the mode without fixing any policy: the
+    // system-call mode (ByClearCache) suits every policy, so a later
+    // `init_with` of any policy still succeeds, as on every other platform.
+    let eager = policy::eager()
+        && policy::in_force().is_some_and(|(p, _)| p != FlushPolicy::NoSyscalls);
     let mode = args::riscv_plan(
         eager,
         || {
@@ -148,7 +150,11 @@ pub(crate) unsafe fn clear_cache_ranges(
 pub(crate) fn pipeline_flush_mt() -> Result<(), Error> {
     match mode() {
         RiscvMode::FenceI => membarrier_flush(),
-        RiscvMode::Syscall => Ok(()),
+        RiscvMode::Syscall => {
+            // The first flush fixes the policy on every platform.
+            let _ = policy::current();
+            Ok(())
+        }
     }
 }
 
@@ -162,6 +168,16 @@ pub(crate) fn flush_mechanism_counted() -> (Result<FlushMechanism, Error>, u32) 
     match mode_counted() {
         (RiscvMode::FenceI, n) => (Ok(FlushMechanism::MembarrierSyncCore), n),
         (RiscvMode::Syscall, n) => (Ok(FlushMechanism::ByClearCache), n),
+    }
+}
+
+/// The mode if decided (by `init`, or lazily by the first `clear_cache` or
+/// `pipeline_flush_mt`), with no system call.
+pub(crate) fn flush_mechanism_peek() -> Option<Result<FlushMechanism, Error>> {
+    match MODE.load(Ordering::Acquire) {
+        1 => Some(Ok(FlushMechanism::ByClearCache)),
+        2 => Some(Ok(FlushMechanism::MembarrierSyncCore)),
+        _ => None,
     }
 }
 
