@@ -107,9 +107,9 @@ listing_clear_cache:
     ldp x20, x19, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #32             // restore fp/lr, pop the frame
     ret                                 // return
-    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0> // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0>  // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x30>                           // back to the IDC test with CTR_EL0 in x0
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad of the extern "C" wrapper; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_dual:
     stp x29, x30, [sp, #-48]!           // frame: save fp/lr (the cold init call below)
@@ -224,9 +224,9 @@ listing_clear_cache_dual:
     ldp x22, x21, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
     ret                                 // return
-    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0> // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0>  // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x40>                           // back to the IDC test with CTR_EL0 in x0
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad of the extern "C" wrapper; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_ranges:
     stp x29, x30, [sp, #-48]!           // frame: save fp/lr (the cold init call below)
@@ -367,9 +367,9 @@ listing_clear_cache_ranges:
     ldp x22, x21, [sp, #16]             // restore callee-saved registers
     ldp x29, x30, [sp], #48             // restore fp/lr, pop the frame
     ret                                 // return
-    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0> // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
+    bl <_ZN16icache_coherence4arch7aarch6422read_and_cache_ctr_el0>  // cold first use: mrs CTR_EL0 (0 -> 0x80000000), cache it; x0 = value
     b <+0x64>                           // back to the batch with CTR_EL0 in x0
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad of the extern "C" wrapper; never reached
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad of the extern "C" wrapper; never reached
 
 listing_clear_cache_with:
     cbz x2, <+0x98>                     // len == 0: nothing to do (Ok)
@@ -479,292 +479,326 @@ listing_pipeline_flush_local:
     ret                                 // return
 
 listing_pipeline_flush_mt:
-    sub sp, sp, #0xc0                   // frame: 192 bytes (results, Flight, saved registers)
-    stp x29, x30, [sp, #96]             // save fp/lr
-    stp x28, x27, [sp, #112]            // callee-saved registers
-    stp x26, x25, [sp, #128]            // callee-saved registers
-    stp x24, x23, [sp, #144]            // callee-saved registers
-    stp x22, x21, [sp, #160]            // callee-saved registers
-    stp x20, x19, [sp, #176]            // callee-saved registers
-    add x29, sp, #0x60                  // frame pointer
+    sub sp, sp, #0xf0
+    stp x29, x30, [sp, #144]
+    stp x28, x27, [sp, #160]
+    stp x26, x25, [sp, #176]
+    stp x24, x23, [sp, #192]
+    stp x22, x21, [sp, #208]
+    stp x20, x19, [sp, #224]
+    add x29, sp, #0x90
     adrp x19, PAGE                      // GOT page of policy::POLICY
     ldr x19, [x19, #LO12]               // x19 = &POLICY (AtomicU8; kept for the re-read)
     ldrb w8, [x19]                      // policy::current(): POLICY, one relaxed load
     cmp w8, #0x2                        // 2 = Strict?
     b.eq <+0x48>                        // yes: policy arg = Strict
     cmp w8, #0x3                        // 3 = NoSyscalls?
-    b.eq <+0x3f8>                       // yes: may_call false -> policy::fixed(LocalSync..)
-    cbz w8, <+0x3e8>                    // 0 = not chosen yet -> policy::first_use()
+    b.eq <+0x45c>                       // yes: may_call false -> policy::fixed(LocalSync..)
+    cbz w8, <+0x44c>                    // 0 = not chosen yet -> policy::first_use()
     mov w1, wzr                         // 1 = BestEffort: policy arg = BestEffort (0)
     b <+0x4c>                           // -> the mechanism
     mov w1, #0x1                        // policy arg = Strict (1), for the probe
     adrp x8, PAGE                       // GOT page of os::membarrier::STATE
     ldr x8, [x8, #LO12]                 // &STATE: the cached membarrier mechanism
     ldar x8, [x8]                       // load-acquire of STATE (0 = not probed yet)
-    cbz x8, <+0x410>                    // not probed yet -> probe out of line
+    cbz x8, <+0x474>                    // not probed yet -> probe out of line
     sub w8, w8, #0x1                    // State::decode: code - 1 (Ready: 0..=2)
     and w9, w8, #0xff                   // low byte of the code (high bits: errno)
     cmp w9, #0x2                        // 1 SyncCore, 2 PrivateExpedited, 3 Global?
-    b.hi <+0x44c>                       // no: State::Failed (cached error) -> false
+    b.hi <+0x4b0>                       // no: State::Failed (cached error) -> false
     ubfiz x8, x8, #2, #8                // table index (code - 1) * 4 for commands()
-    adrp x20, PAGE                      // GOT page of coalesce::fork::imp::REGISTERED
+    adrp x24, PAGE
     adrp x9, PAGE                       // commands(): table of flush commands
     add x9, x9, LO12                    // [32 SYNC_CORE, 8 PRIVATE_EXPEDITED, 1 GLOBAL]
-    ldr x20, [x20, #LO12]               // x20 = &REGISTERED
+    ldr x24, [x24, #LO12]
     adrp x10, PAGE                      // commands(): table of Option tags
     add x10, x10, LO12                  // [1, 1, 0]: does the command have a REGISTER?
-    ldr w23, [x9, x8]                   // cmd = flush command for the cached mechanism
+    ldr w21, [x9, x8]
     adrp x9, PAGE                       // commands(): table of register commands
     add x9, x9, LO12                    // [64, 16, 0]: REGISTER_..._SYNC_CORE, _EXPEDITED
-    ldr w22, [x10, x8]                  // register tag (1: Some(register command))
-    ldr w21, [x9, x8]                   // register command
-    ldarb w8, [x20]                     // run_adaptive: fork::ensure_registered(): load-acquire REGISTERED
-    cbz w8, <+0x470>                    // not yet: pthread_atfork out of line
-    adrp x27, PAGE                      // GOT page of os::membarrier::COALESCER
-    ldr x27, [x27, #LO12]               // x27 = &COALESCER (word +0, solo_busy +4, coalesce_for +8)
-    ldr w19, [x27, #8]                  // run_adaptive: load coalesce_for (relaxed): calls left
-    cbz w19, <+0x368>                   // 0: no overlap seen -> run_solo
-    ldarb w8, [x20]                     // run_inner: ensure_registered() again (both inlined)
-    cbz w8, <+0x478>                    // not yet: pthread_atfork out of line (run_inner's copy)
-    stp w23, w22, [sp, #24]             // spill cmd and the register tag across the protocol
+    ldr w20, [x10, x8]
+    ldr w19, [x9, x8]
+    ldr w23, [x24, #20]
+    cbz w23, <+0x390>
     adrp x8, PAGE                       // GOT page of coalesce::fork::imp::GENERATION
     ldr x8, [x8, #LO12]                 // &GENERATION
-    ldr w8, [x8]                        // fork::generation(), relaxed load
-    ldr w24, [x27]                      // w = COALESCER.word, relaxed (a guess for the CAS)
-    lsl w28, w8, #17                    // stamp = generation << 17 (STAMP_SHIFT)
-    tbnz w24, #1, <+0x148>              // IN_FLIGHT: no fast path -> entry RMW
-    and w8, w24, #0x1ffff               // fast path: w's seq and WAITERS (idle: bit 1 clear)
-    adrp x22, PAGE                      // GOT page of COALESCER (the protocol's copy)
-    mov w0, w24                         // CAS expected = w
-    orr w8, w28, w8                     // | stamp
-    ldr x22, [x22, #LO12]               // x22 = &COALESCER.word
-    orr w23, w8, #0x2                   // started = stamp | seq | WAITERS | IN_FLIGHT
-    mov w1, w23                         // CAS new value = started
-    mov x2, x22                         // CAS address = &word
+    ldarb w8, [x8]
+    cmp w8, #0x2
+    b.ne <+0x4d4>
+    adrp x8, PAGE
+    add x9, x24, #0xc
+    ldr x8, [x8, #LO12]
+    ldr w2, [x8]
+    ldar w1, [x9]
+    cmp w1, w2
+    b.ne <+0x4e0>
+    ldr w22, [x24, #8]
+    tbnz w22, #12, <+0x164>
+    orr w1, w22, #0x1000
+    add x2, x24, #0x8
+    mov w0, w22
+    orr w25, w22, #0x1000
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: claim the idle word (start a call)
-    cmp w0, w24                         // did the CAS succeed?
-    b.ne <+0x148>                       // no: entry RMW, take a ticket
-    ldp w1, w2, [sp, #24]               // barrier args: cmd, register tag
-    add x0, sp, #0x20                   // result slot
-    mov w3, w21                         // barrier arg: register command
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$> // barrier(): membarrier(cmd), EPERM: register + retry
-    ldrb w25, [sp, #32]                 // result tag (5 = Ok)
-    stur x22, [x29, #-16]               // Flight.coalescer = &COALESCER
-    stur w23, [x29, #-8]                // Flight.started
-    cmp w25, #0x5                       // Ok?
+    cmp w0, w22
+    b.ne <+0x164>                       // no: entry RMW, take a ticket
+    sub x0, x29, #0x40
+    mov w1, w21
+    mov w2, w20
+    mov w3, w19
+    lsr w22, w25, #12
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    ldurb w8, [x29, #-64]
+    stur x24, [x29, #-16]
+    stur w22, [x29, #-8]
+    cmp w8, #0x5
     cset w8, eq                         // Flight.succeeded = result.is_ok()
     sturb w8, [x29, #-4]                // store it
     sub x0, x29, #0x10                  // &flight
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop> // end the call: seq + 1 (ok) or - 1, Release; wake
-    ldr w8, [x22, #8]                   // uncontended: reload coalesce_for (relaxed)
-    cmp w8, w19                         // still the count read on entry?
-    b.ne <+0x3a8>                       // re-armed meanwhile: leave it
-    sub w8, w19, #0x1                   // uncontended: coalesce_for = left - 1
-    b <+0x360>                          // -> store it, return
-    adrp x22, PAGE                      // entry: GOT page of COALESCER
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    ldur q0, [x29, #-64]
+    ldur x8, [x29, #-48]
+    str q0, [sp, #48]
+    str x8, [sp, #64]
+    ldr q0, [sp, #48]
+    ldr x8, [sp, #64]
+    str q0, [sp, #16]
+    str x8, [sp, #32]
+    ldr w8, [x24, #20]
+    cmp w8, w23
+    b.ne <+0x43c>                       // re-armed meanwhile: leave it
+    sub w8, w23, #0x1
+    b <+0x438>                          // -> store it, return
+    add x1, x24, #0x8
     mov w0, wzr                         // operand 0
-    ldr x22, [x22, #LO12]               // x22 = &COALESCER.word
-    mov x1, x22                         // address
     bl <__aarch64_ldset4_rel>           // entry: fetch_add(0, Release) as LDSET 0: w
-    lsr w10, w0, #1                     // seq(w) (upper bits: stamp, dropped by uxth)
-    mov w9, #0xfffc                     // -4 as u16
-    add w8, w10, #0x3                   // seq + 3
-    and w23, w8, #0xfffffffe            // ticket = (seq + 3) & !1
-    sub w10, w10, w23                   // seq - ticket
-    cmp w9, w10, uxth                   // covered(): ticket - seq not in 1..=4
-    b.hi <+0x358>                       // covered -> Ok (never: a fresh ticket is 2 or 3 ahead)
-    lsr w8, w8, #1                      // ticket >> 1
-    mov w9, #0x1                        // 1 << ...
-    mov w19, #0xfffd                    // low half of 0x1fffd = SEQ_MASK | WAITERS
-    mov w24, w0                         // w = the entry's value
-    mov w10, wzr                        // spins = 0
-    movk w19, #0x1, lsl #16             // ... | 0x10000: w19 = 0x1fffd
-    lsl w8, w9, w8                      // wait::bit(ticket) = 1 << ((ticket >> 1) & 31)
-    orr w20, w28, #0x2                  // stamp | IN_FLIGHT, for started
-    stp w8, w21, [sp, #12]              // spill the wake bit and the register command
-    mov w21, #0xfffb                    // -5 as u16, for covered()
-    cmp w10, #0x64                      // spins < SPINS (100)?
-    b.cs <+0x1e4>                       // no: the copy of the loop that may sleep
-    str w10, [sp, #20]                  // spill spins
-    b <+0x2a0>                          // -> the copy of the loop that spins
-    and w8, w24, w19                    // idle, not covered: w's seq and WAITERS
-    mov w0, w24                         // CAS expected = w
-    mov x2, x22                         // CAS address = &word
-    orr w26, w8, w20                    // started = seq + 1 | stamp | WAITERS
-    mov w1, w26                         // CAS new = started
+    lsr w8, w0, #12
+    ldr x9, [x24]
+    mov w22, w0
+    mov x28, xzr
+    mov w25, wzr
+    mov w26, #0xffffe
+    add w8, w8, #0x3
+    str x9, [sp, #8]
+    and w27, w8, #0xffffe
+    sub w8, w27, w22, lsr #12
+    and w8, w8, #0xfffff
+    sub w9, w8, #0x1
+    cmp w9, #0x3
+    b.hi <+0x3d0>                       // covered -> Ok (never: a fresh ticket is 2 or 3 ahead)
+    tbnz w22, #12, <+0x1dc>
+    add w9, w27, w26
+    cmp w8, #0x4
+    orr w1, w22, #0x1000
+    add x2, x24, #0x8
+    mov w0, w22
+    csel w27, w9, w27, eq
+    orr w23, w22, #0x1000
     bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: start the next call ourselves
-    cmp w0, w24                         // did it succeed?
-    b.eq <+0x3b4>                       // yes: issue the call
-    lsr w8, w0, #1                      // no: w = now; seq(w)
-    mov w24, w0                         // w = now
-    sub w8, w8, w23                     // seq - ticket
-    cmp w21, w8, uxth                   // covered(seq, ticket)?
-    b.cs <+0x358>                       // covered -> Ok
-    tbz w24, #1, <+0x1b0>               // sleeping copy: idle -> try to issue
-    and w8, w24, #0xfffe0000            // in flight: its stamp
-    cmp w8, w28                         // this process's stamp?
-    b.ne <+0x218>                       // no: abandoned in an ancestor (fork) -> end it
-    tbnz w24, #0, <+0x314>              // WAITERS already set -> futex wait
-    orr w1, w24, #0x1                   // CAS new = w | WAITERS
-    mov w0, w24                         // CAS expected = w
-    mov x2, x22                         // CAS address = &word
-    orr w25, w24, #0x1                  // w | WAITERS, kept for the wait
-    bl <__aarch64_cas4_acq>             // Acquire CAS: set WAITERS (ask to be woken)
-    cmp w0, w24                         // did it succeed?
-    b.ne <+0x1d0>                       // no: w = now, look again
-    b <+0x310>                          // yes: w |= WAITERS, futex wait
-    mov w8, #0x1fffe                    // abandoned call: seq - 1 ...
-    mov w0, w24                         // CAS expected = w
-    mov x2, x22                         // CAS address = &word
-    add w8, w24, w8                     // ... computed as w + 0x1fffe ...
-    and w1, w8, #0x1fffc                // idle = word(seq - 1, 0): no stamp, no WAITERS
-    mov w25, w1                         // keep idle
-    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: end the foreign call as failed
-    cmp w0, w24                         // did it succeed?
-    b.ne <+0x1d0>                       // no: w = now, look again
-    tbz w24, #0, <+0x260>               // WAITERS was clear: no wake
+    cmp w0, w22
+    mov w22, w0
+    b.ne <+0x194>                       // no: w = now, look again
+    b <+0x3dc>                          // yes: w |= WAITERS, futex wait
+    cmp w25, #0x64
+    b.ne <+0x244>                       // no: w = now, look again
+    cbz x28, <+0x258>
+    sub x1, x29, #0x10
+    mov w0, #0x1
+    stp xzr, xzr, [x29, #-16]
+    bl <clock_gettime@plt>
+    mov w8, #0xfff
+    bics wzr, w8, w22
+    b.eq <+0x364>
+    ldp x8, x9, [x29, #-16]
+    mov w10, #0xca00
+    movk w10, #0x3b9a, lsl #16
+    madd x8, x8, x10, x9
+    cmp x8, x28
+    b.cs <+0x364>
+    add w1, w22, #0x1
+    add x2, x24, #0x8
+    mov w0, w22
+    add w23, w22, #0x1
+    bl <__aarch64_cas4_acq>
+    mov w25, #0x64
+    cmp w0, w22
+    mov w22, w0
+    b.ne <+0x194>
+    b <+0x2b8>
+    add w25, w25, #0x1
+    isb
+    add x8, x24, #0x8
+    ldar w22, [x8]
+    b <+0x194>
+    mov w8, #0xfff
+    bics wzr, w8, w22
+    b.eq <+0x364>
+    add w1, w22, #0x1
+    add x2, x24, #0x8
+    mov w0, w22
+    add w23, w22, #0x1
+    bl <__aarch64_cas4_acq>
+    mov x28, xzr
+    mov w25, #0x64
+    cmp w0, w22
+    mov w22, w0
+    b.ne <+0x194>
+    sub x1, x29, #0x10
+    mov w0, #0x1
+    stp xzr, xzr, [x29, #-16]
+    bl <clock_gettime@plt>
+    ldp x8, x9, [x29, #-16]
+    mov w10, #0xca00
+    movk w10, #0x3b9a, lsl #16
+    madd x8, x8, x10, x9
+    ldr x9, [sp, #8]
+    adds x8, x8, x9
+    csinv x28, x8, xzr, cc
+    mov x9, #0x5a53
+    lsr x8, x28, #9
+    lsr w10, w27, #1
+    movk x9, #0xa09b, lsl #16
+    mov w11, #0x1
+    add x1, x24, #0x8
+    movk x9, #0xb82f, lsl #32
+    lsl w6, w11, w10
+    sub x4, x29, #0x10
+    movk x9, #0x44, lsl #48
     mov w0, #0x62                       // wake_all: futex syscall number (98)
-    mov x1, x22                         // uaddr = &word
-    mov w2, #0x8a                       // FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG (138)
-    mov w3, #0x7fffffff                 // count = i32::MAX
-    mov x4, xzr                         // timeout = null
+    mov w2, #0x89
+    umulh x8, x8, x9
+    mov w9, #0xca00
+    mov w3, w23
+    movk w9, #0x3b9a, lsl #16
     mov x5, xzr                         // uaddr2 = null
-    mov w6, #0xffffffff                 // bits = !0: everyone
+    lsr x8, x8, #11
+    msub x9, x8, x9, x28
+    stp x8, x9, [x29, #-16]
     bl <syscall@plt>                    // futex wake, via libc syscall()
-    mov w0, w25                         // w = idle
-    b <+0x1d0>                          // look again
-    and w8, w24, w19                    // spinning copy: idle, not covered: seq, WAITERS
-    mov w0, w24                         // CAS expected = w
-    mov x2, x22                         // CAS address = &word
-    orr w26, w8, w20                    // started = seq + 1 | stamp | WAITERS
-    mov w1, w26                         // CAS new = started
-    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: start the next call ourselves
-    cmp w0, w24                         // did it succeed?
-    b.eq <+0x3b4>                       // yes: issue the call
-    mov w25, w0                         // no: w = now
-    lsr w8, w25, #1                     // seq(w)
-    mov w24, w25                        // w = now
-    sub w8, w8, w23                     // seq - ticket
-    cmp w21, w8, uxth                   // covered(seq, ticket)?
-    b.cs <+0x358>                       // covered -> Ok
-    tbz w24, #1, <+0x268>               // loop head: idle -> try to issue
-    and w8, w24, #0xfffe0000            // in flight: its stamp
-    cmp w8, w28                         // this process's stamp?
-    b.eq <+0x2fc>                       // yes: spin
-    mov w8, #0x1fffe                    // abandoned call: seq - 1 ...
-    mov w0, w24                         // CAS expected = w
-    mov x2, x22                         // CAS address = &word
-    add w8, w24, w8                     // ... computed as w + 0x1fffe ...
-    and w25, w8, #0x1fffc               // idle = word(seq - 1, 0): no stamp, no WAITERS
-    mov w1, w25                         // CAS new = idle
-    bl <__aarch64_cas4_acq_rel>         // AcqRel CAS: end the foreign call as failed
-    cmp w0, w24                         // did it succeed?
-    b.ne <+0x288>                       // no: w = now, look again
-    tbz w24, #0, <+0x28c>               // WAITERS was clear: no wake; w = idle
-    mov w0, #0x62                       // wake_all: futex syscall number (98)
-    mov x1, x22                         // uaddr = &word
-    mov w2, #0x8a                       // FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG (138)
-    mov w3, #0x7fffffff                 // count = i32::MAX
-    mov x4, xzr                         // timeout = null
-    mov x5, xzr                         // uaddr2 = null
-    mov w6, #0xffffffff                 // bits = !0: everyone
-    bl <syscall@plt>                    // futex wake, via libc syscall()
-    b <+0x28c>                          // look again with w = idle
-    ldr w8, [sp, #20]                   // reload spins
-    add w8, w8, #0x1                    // spins += 1
-    str w8, [sp, #20]                   // store spins
-    isb                                 // wait::spin(): spin_loop() hint, ISB on aarch64
-    b <+0x338>                          // -> reload the word
-    mov w24, w25                        // w |= WAITERS (the CAS succeeded)
-    ldr w6, [sp, #12]                   // bits = wait::bit(ticket)
-    mov w0, #0x62                       // wait: futex syscall number (98)
-    mov x1, x22                         // uaddr = &word
-    mov w2, #0x89                       // FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG (137)
-    mov w3, w24                         // expected = w
-    mov x4, xzr                         // timeout = null (none)
-    mov x5, xzr                         // uaddr2 = null
-    bl <syscall@plt>                    // futex wait, via libc syscall(); result ignored
-    str wzr, [sp, #20]                  // after a wait: spins = 0
-    ldar w24, [x22]                     // w = load-acquire of COALESCER.word
-    ldr w10, [sp, #20]                  // reload spins
-    mov w25, #0x5                       // result = Ok (tag 5), if covered
-    lsr w8, w24, #1                     // seq(w)
-    sub w8, w8, w23                     // seq - ticket
-    cmp w21, w8, uxth                   // covered(seq, ticket)?
-    b.cc <+0x1a0>                       // not covered: loop again
-    b <+0x35c>                          // covered: Ok, coalesce_for = 4096
-    mov w25, #0x5                       // covered: result = Ok (tag 5)
-    mov w8, #0x1000                     // contended: coalesce_for = COALESCE_RUNS (4096)
-    str w8, [x27, #8]                   // store coalesce_for (relaxed)
-    b <+0x3a8>                          // -> return result.is_ok()
-    ldr w8, [x27, #4]                   // left == 0: load solo_busy (relaxed)
-    cbz w8, <+0x378>                    // nobody else inside a solo call
+    cmn x0, #0x1
+    b.eq <+0x32c>
+    add x1, x24, #0x8
+    mov w0, #0xffffffff
+    bl <__aarch64_ldadd4_acq>
+    mov w25, wzr
+    sub w22, w0, #0x1
+    b <+0x194>                          // look again
+    bl <__errno_location@plt>
+    ldr w22, [x0]
+    add x1, x24, #0x8
+    mov w0, #0xffffffff
+    bl <__aarch64_ldadd4_acq>
+    mov w25, wzr
+    cmp w22, #0x6e
+    sub w22, w0, #0x1
+    b.ne <+0x194>
+    sub w8, w27, w22, lsr #12
+    and w8, w8, #0xfffff
+    sub w8, w8, #0x1
+    cmp w8, #0x4
+    b.cs <+0x3d0>                       // covered -> Ok
+    add x0, sp, #0x30
+    mov w1, w21
+    mov w2, w20
+    mov w3, w19
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>
+    ldr q0, [sp, #48]
+    ldr x9, [sp, #64]
+    mov w8, wzr
+    str q0, [sp, #16]
+    str x9, [sp, #32]
+    b <+0x438>                          // look again with w = idle
+    ldr w8, [x24, #16]
+    cbz w8, <+0x3a0>                    // nobody else inside a solo call
     mov w8, #0x1000                     // calls overlap: coalesce_for = 4096
-    str w8, [x27, #8]                   // overlap seen: coalesce_for = 4096 (relaxed)
+    str w8, [x24, #20]
     mov w8, #0x1                        // run_solo: solo_busy = 1
-    add x9, x27, #0x4                   // &solo_busy, for the Busy guard
+    add x9, x24, #0x10
+    add x0, sp, #0x10
+    mov w1, w21
+    mov w2, w20
+    mov w3, w19
+    str w8, [x24, #16]
+    str x9, [sp, #48]
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>
+    add x0, sp, #0x30
+    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop>
+    b <+0x43c>
+    mov w8, #0x5
+    strb w8, [sp, #48]
+    b <+0x424>
     sub x0, x29, #0x28                  // result slot
-    mov w1, w23                         // barrier arg: cmd
-    mov w2, w22                         // barrier arg: register tag
-    mov w3, w21                         // barrier arg: register command
-    str w8, [x27, #4]                   // solo_busy = 1 (relaxed), around this caller's own call
-    str x9, [sp, #32]                   // Busy(&solo_busy)
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$> // barrier(): membarrier(cmd), EPERM: register + retry
-    add x0, sp, #0x20                   // &busy
-    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop> // Busy::drop: solo_busy = 0 (relaxed store)
-    ldurb w25, [x29, #-40]              // result tag
-    cmp w25, #0x5                       // 5 = Ok
-    cset w0, eq                         // return result.is_ok()
-    b <+0x450>                          // -> epilogue
-    ldp w1, w2, [sp, #24]               // barrier args (issuing from the wait loop): cmd, register tag
-    ldr w3, [sp, #16]                   // barrier arg: register command
-    sub x0, x29, #0x28                  // result slot
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$> // barrier(): membarrier(cmd), EPERM: register + retry
-    ldurb w25, [x29, #-40]              // result tag (5 = Ok)
-    stur x22, [x29, #-16]               // Flight.coalescer = &COALESCER
-    stur w26, [x29, #-8]                // Flight.started
-    cmp w25, #0x5                       // Ok?
+    mov w1, w21
+    mov w2, w20
+    mov w3, w19
+    lsr w22, w23, #12
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier(): membarrier(cmd), EPERM: register + retry
+    ldurb w8, [x29, #-40]
+    stur x24, [x29, #-16]
+    stur w22, [x29, #-8]
+    cmp w8, #0x5
     cset w8, eq                         // Flight.succeeded = result.is_ok()
     sturb w8, [x29, #-4]                // store it
     sub x0, x29, #0x10                  // &flight
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop> // end the call: seq + 1 (ok) or - 1, Release; wake
-    b <+0x35c>                          // contended: coalesce_for = 4096, return
-    bl <_ZN16icache_coherence6policy9first_use> // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // end the call: seq + 1 (ok) or - 1, Release; wake
+    ldur q0, [x29, #-40]
+    ldur x8, [x29, #-24]
+    str q0, [sp, #48]
+    str x8, [sp, #64]
+    ldr q0, [sp, #48]
+    ldr x8, [sp, #64]
+    str q0, [sp, #16]
+    str x8, [sp, #32]
+    mov w8, #0x1000
+    str w8, [x24, #20]
+    ldrb w8, [sp, #16]
+    cmp w8, #0x5
+    cset w0, eq
+    b <+0x4b4>                          // contended: coalesce_for = 4096, return
+    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w1, w0, #0xff                   // policy arg (0 BestEffort, 1 Strict, 2 NoSyscalls)
     cmp w1, #0x2                        // NoSyscalls?
     b.ne <+0x4c>                        // no: -> the mechanism
     ldrb w8, [x19]                      // policy::fixed(LocalSyncRequired): re-read POLICY
     cmp w8, #0x2                        // Strict?
-    b.eq <+0x44c>                       // yes: Err(no facility) -> false
-    cbz w8, <+0x43c>                    // 0: policy::first_use()
+    b.eq <+0x4b0>                       // yes: Err(no facility) -> false
+    cbz w8, <+0x4a0>                    // 0: policy::first_use()
     mov w0, #0x1                        // return true (Ok: nothing to call)
-    b <+0x450>                          // -> epilogue
-    sub x0, x29, #0x28                  // cold probe: result slot (policy in w1)
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init> // STATE.get_or_try_init(probe): REGISTER membarrier
-    ldurb w8, [x29, #-40]               // result tag
+    b <+0x4b4>                          // -> epilogue
+    add x0, sp, #0x30
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // STATE.get_or_try_init(probe): REGISTER membarrier
+    ldrb w8, [sp, #48]
     cmp w8, #0x5                        // 5 = Ok(state)?
-    b.ne <+0x44c>                       // probe error (not cached) -> false
-    ldur x8, [x29, #-32]                // the state code
+    b.ne <+0x4b0>                       // probe error (not cached) -> false
+    ldr x8, [sp, #56]
     sub w8, w8, #0x1                    // State::decode: code - 1
     and w9, w8, #0xff                   // low byte
     cmp w9, #0x2                        // Ready (1..=3)?
     b.ls <+0x6c>                        // yes: back to commands()
-    b <+0x44c>                          // Failed -> false
-    bl <_ZN16icache_coherence6policy9first_use> // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    b <+0x4b0>                          // Failed -> false
+    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w8, w0, #0xff                   // policy
     cmp w8, #0x1                        // Strict?
-    b.ne <+0x408>                       // no: Ok
+    b.ne <+0x46c>                       // no: Ok
     mov w0, wzr                         // return false (Err)
-    ldp x20, x19, [sp, #176]            // restore callee-saved registers
-    ldp x22, x21, [sp, #160]            // restore callee-saved registers
-    ldp x24, x23, [sp, #144]            // restore callee-saved registers
-    ldp x26, x25, [sp, #128]            // restore callee-saved registers
-    ldp x28, x27, [sp, #112]            // restore callee-saved registers
-    ldp x29, x30, [sp, #96]             // restore fp/lr
-    add sp, sp, #0xc0                   // pop the frame
+    ldp x20, x19, [sp, #224]
+    ldp x22, x21, [sp, #208]
+    ldp x24, x23, [sp, #192]
+    ldp x26, x25, [sp, #176]
+    ldp x28, x27, [sp, #160]
+    ldp x29, x30, [sp, #144]
+    add sp, sp, #0xf0
     ret                                 // return
-    bl <_ZN16icache_coherence8coalesce4fork3imp8register> // cold: pthread_atfork(child), REGISTERED = true
-    b <+0xa4>                           // back: load &COALESCER (run_adaptive)
-    bl <_ZN16icache_coherence8coalesce4fork3imp8register> // cold: pthread_atfork(child), REGISTERED = true (run_inner's copy)
-    b <+0xbc>                           // back: read GENERATION (run_inner)
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind> // landing pad: a panic unwinding out of the extern "C" fn aborts
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // cold: pthread_atfork(child), REGISTERED = true
+    cbnz w0, <+0xb8>
+    b <+0x4f0>                          // back: load &COALESCER (run_adaptive)
+    adrp x0, PAGE
+    ldr x0, [x0, #LO12]
+    bl <_ZN16icache_coherence8coalesce9Coalescer5adopt>
+    tbnz w0, #0, <+0xd4>
+    add x0, sp, #0x30
+    mov w1, w21
+    mov w2, w20
+    mov w3, w19
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>
+    b <+0x140>                          // back: read GENERATION (run_inner)
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad: a panic unwinding out of the extern "C" fn aborts
