@@ -34,6 +34,9 @@
 //! another thread's registration leaves the child unregistered for good
 //! (the state says "registering" and that thread is not in the child): that
 //! child's callers always make their own calls.
+//! Likewise a fork while another thread is between `Coalescer::adopt`'s
+//! compare-and-swap and its store leaves that coalescer marked "adopting"
+//! in the child for good: there, every caller makes its own call.
 
 /// The generation of the first process, and of a new coalescer.
 pub(super) const FIRST_GENERATION: u32 = 0;

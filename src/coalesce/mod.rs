@@ -404,8 +404,10 @@ impl Coalescer {
     /// sleepers). It must not call `run` on the same coalescer.
     ///
     /// Uncontended (nothing in flight), this is one load, one
-    /// compare-and-swap, the call and one more read-modify-write (and two
-    /// loads of process-wide values, see `fork.rs`); no system call besides
+    /// compare-and-swap, the call and one more read-modify-write (and an
+    /// Acquire load of the fork registration state, a load of the process's
+    /// fork generation and an Acquire load of the coalescer's, see
+    /// `fork.rs`); no system call besides
     /// the barrier's own unless a thread is asleep waiting.
     ///
     /// # Errors
