@@ -254,15 +254,16 @@ pub unsafe fn clear_cache_with(
 /// each returns only after a call that *started after it entered* has
 /// completed, so one call can serve several callers that arrived while
 /// another was in flight. A caller alone makes its own call, with no
-/// locked instruction added. **A caller sleeps at most 50 µs waiting for
-/// another thread**: a caller waiting for a shared call that another
-/// thread issued (which may be preempted, starved or stopped) makes its
-/// own call after about a microsecond of polling and 50 µs of sleep, so
-/// its worst case is that plus one call of its own (`docs/COALESCER.md`).
+/// locked instruction added. **A caller sleeps about 50 µs at most waiting
+/// for another thread** (a 50 µs deadline, which Linux may extend by the
+/// thread's timer slack, 50 µs by default): a caller waiting for a shared
+/// call that another thread issued (which may be preempted, starved or
+/// stopped) then makes its own call, so its worst case is that plus one
+/// call of its own (`docs/COALESCER.md`).
 ///
 /// **Not async-signal-safe**: do not call it from a signal handler. A
 /// handler that interrupts a thread in the middle of a shared call waits
-/// up to that 50 µs for a call only the interrupted code can end; that
+/// out that deadline for a call only the interrupted code can end; that
 /// happens only while calls overlap (under load), so a handler that works
 /// in a quiet test can stall under load. The first use of the sharing
 /// protocol registers a `pthread_atfork` handler (which allocates). A

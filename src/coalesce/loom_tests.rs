@@ -25,23 +25,25 @@
 //! explored too.
 //!
 //! Each caller `i`, for each of its flushes:
-//! 1. stores `data[i]` (Relaxed): the code it wrote before flushing (its
-//!    first flush; a second flush re-publishes the same);
+//! 1. stores its flush number (from 1) in `data[i]` (Relaxed): the code it
+//!    wrote before flushing;
 //! 2. ticks `entry`, calls `run`, ticks `exit` (one shared Relaxed counter:
 //!    Relaxed so that the counter adds no synchronisation of its own);
 //! 3. loads `acks[i]` (Relaxed).
 //!
 //! The mock barrier ticks `start`, loads every `data[j]` (Relaxed) to learn
-//! whose writes it *sees*, fails if the model says its call number fails,
-//! else stores `acks[j]` for each `j` it saw, and ticks `end`.
+//! which flush of each caller it *sees*, fails if the model says its call
+//! number fails, else raises `acks[j]` to what it saw (`fetch_max`), and
+//! ticks `end`.
 //!
 //! Checked after every execution, for each flush that got `Ok`:
 //! - some successful call has `start > entry` and `end < exit` (the rule,
 //!   by the shared counter);
-//! - that call saw `data[i]`: the caller's writes happen before the call
-//!   (else loom also explores the execution where the Relaxed load returns
-//!   the old `false`);
-//! - `acks[i]` read `true`: a covering call's end happens before the return;
+//! - that call saw this flush's number (or a later one) in `data[i]`: the
+//!   caller's writes happen before the call (else loom also explores the
+//!   execution where the Relaxed load returns an older number);
+//! - `acks[i]` read at least this flush's number: a covering call's end
+//!   happens before the return;
 //!
 //! and that exactly the flushes that issued failed calls got `Err`. A
 //! waiter that never returns makes loom fail the model (deadlock or branch
@@ -51,7 +53,7 @@
 
 use super::wait::Model;
 use super::{Coalescer, ONE_SEQ};
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use loom::sync::Arc;
 use loom::thread;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::SeqCst};
@@ -65,8 +67,9 @@ const MAX: usize = 4;
 struct Call {
     start: usize,
     end: usize,
-    /// Bit `j`: the call saw `data[j]`.
-    seen: u32,
+    /// `seen[j]`: the last flush number of caller `j` the call saw in
+    /// `data[j]` (0: none).
+    seen: [usize; MAX],
     ok: bool,
 }
 
@@ -74,12 +77,16 @@ struct Call {
 #[derive(Debug)]
 struct Record {
     caller: usize,
+    /// Which of the caller's flushes (from 1).
+    flush: usize,
     entry: usize,
     exit: usize,
     ok: bool,
     /// The call this flush issued, if any (at most one per `run`).
     issued: Option<Call>,
-    acked: bool,
+    /// The flush number of this caller that a call had acknowledged when
+    /// the flush returned.
+    acked: usize,
 }
 
 /// How a model is set up.
@@ -123,8 +130,11 @@ struct Shared {
     c: Coalescer,
     setup: Setup,
     clock: AtomicUsize,
-    data: [AtomicBool; MAX],
-    acks: [AtomicBool; MAX],
+    /// `data[i]`: the number of caller `i`'s latest flush (its "code").
+    data: [AtomicUsize; MAX],
+    /// `acks[i]`: the latest flush number of caller `i` a successful call
+    /// saw.
+    acks: [AtomicUsize; MAX],
     /// Calls so far.
     calls: AtomicUsize,
     /// Calls in progress.
@@ -134,8 +144,8 @@ struct Shared {
 fn caller(s: &Shared, i: usize) -> Vec<Record> {
     let callers = s.setup.callers;
     let mut records = Vec::new();
-    for _ in 0..s.setup.flushes {
-        s.data[i].store(true, Relaxed);
+    for flush in 1..=s.setup.flushes {
+        s.data[i].store(flush, Relaxed);
         let entry = s.clock.fetch_add(1, Relaxed);
         let mut issued = None;
         let barrier = || {
@@ -145,18 +155,16 @@ fn caller(s: &Shared, i: usize) -> Vec<Record> {
                 "two barrier calls at once where only the protocol calls"
             );
             let start = s.clock.fetch_add(1, Relaxed);
-            let mut seen = 0;
+            let mut seen = [0; MAX];
             for (j, d) in s.data.iter().enumerate().take(callers) {
-                if d.load(Relaxed) {
-                    seen |= 1 << j;
-                }
+                seen[j] = d.load(Relaxed);
             }
             let ok = s.setup.fail & 1 << s.calls.fetch_add(1, Relaxed) == 0;
             if ok {
                 for (j, a) in s.acks.iter().enumerate().take(callers) {
-                    if seen & 1 << j != 0 {
-                        a.store(true, Relaxed);
-                    }
+                    // fetch_max: a slower call that saw an older flush must
+                    // not lower a newer acknowledgement.
+                    a.fetch_max(seen[j], Relaxed);
                 }
             }
             let end = s.clock.fetch_add(1, Relaxed);
@@ -184,6 +192,7 @@ fn caller(s: &Shared, i: usize) -> Vec<Record> {
         let acked = s.acks[i].load(Relaxed);
         records.push(Record {
             caller: i,
+            flush,
             entry,
             exit,
             ok: r.is_ok(),
@@ -211,10 +220,14 @@ fn check(records: &[Record]) -> bool {
         assert!(
             calls
                 .iter()
-                .any(|c| c.ok && c.start > r.entry && c.end < r.exit && c.seen & 1 << i != 0),
+                .any(|c| c.ok && c.start > r.entry && c.end < r.exit && c.seen[i] >= r.flush),
             "caller {i} returned Ok without a covering call: {records:?}"
         );
-        assert!(r.acked, "caller {i} returned before a covering call ended");
+        assert!(
+            r.acked >= r.flush,
+            "caller {i} flush {} returned before a covering call ended",
+            r.flush
+        );
         shared |= r.issued.is_none();
     }
     let failed = calls.iter().filter(|c| !c.ok).count();

@@ -13,8 +13,8 @@
 //! [`Coalescer::run`] returns `Ok` only after a call of a barrier closure
 //! that *started after the caller entered* `run` has *completed
 //! successfully*. A caller arriving while a call is in flight therefore
-//! waits for the next one (and may be the one who issues it), **for at most
-//! [`WAIT_BOUND_NS`]**: past that it makes its own call, outside the
+//! waits for the next one (and may be the one who issues it), **sleeping at
+//! most about [`WAIT_BOUND_NS`]** (plus the kernel's timer slack): past that it makes its own call, outside the
 //! protocol (its own call starts after it entered, so it is covered).
 //!
 //! # The protocol
@@ -132,9 +132,11 @@
 //! in protocol mode (under load): a handler that works in a quiet test can
 //! stall under load. The first use in a process calls `pthread_atfork`,
 //! which allocates. A handler that forks and lets the child return into an
-//! interrupted `run` leaves that thread with the parent's view of the word:
-//! it is bounded by the same deadline, and the next entry in the child
-//! resets the word. (The futex calls themselves are async-signal-safe.)
+//! interrupted `run` leaves that thread inside a call or a wait of the
+//! parent's: every caller records its process's fork generation at entry,
+//! and one that finds it changed after its wait or call touches the word no
+//! more (no uncount, no end, no wake) and returns its own call's result.
+//! (The futex calls themselves are async-signal-safe.)
 
 mod atomic;
 mod fork;
@@ -422,19 +424,29 @@ impl Coalescer {
         self.run_inner(barrier).0
     }
 
-    /// Whether this process may use the protocol on this coalescer: the
-    /// fork handler is registered and the word belongs to this process
-    /// (adopting it if this is the first use in a forked child).
+    /// This process's fork generation if it may use the protocol on this
+    /// coalescer: the fork handler is registered and the word belongs to
+    /// this process (adopting it if this is the first use in a forked
+    /// child).
     #[inline]
-    fn usable(&self) -> bool {
+    fn usable(&self) -> Option<u32> {
         if !fork::registered() {
-            return false;
+            return None;
         }
         let now = fork::generation();
         // Acquire: pairs with the Release that ends an adoption, so the
         // reset word is what this thread's first access reads.
         let mine = self.generation.load(Ordering::Acquire);
-        mine == now || self.adopt(mine, now)
+        (mine == now || self.adopt(mine, now)).then_some(now)
+    }
+
+    /// Whether this thread's process is still the one whose generation
+    /// `generation` was: not so in a child forked from a signal handler
+    /// that then returned into this thread's `run` (see the module docs),
+    /// where the word has been (or will be) reset and must not be touched.
+    #[inline]
+    fn same_process(generation: u32) -> bool {
+        fork::generation() == generation
     }
 
     /// The first use of this coalescer in a forked child (generation `now`;
@@ -444,9 +456,13 @@ impl Coalescer {
     /// while another thread is resetting it: no waiting for it).
     #[cold]
     fn adopt(&self, mine: u32, now: u32) -> bool {
-        if mine & fork::ADOPTING != 0 {
+        if mine == now | fork::ADOPTING {
+            // Another thread of this process is resetting it.
             return false;
         }
+        // (An ADOPTING mark of another generation was inherited from a
+        // parent forked mid-adoption: nobody here will finish that one, so
+        // it is adopted like any other generation's word.)
         if self
             .generation
             .compare_exchange(
@@ -469,9 +485,9 @@ impl Coalescer {
 
     /// [`Coalescer::run`], and the path this caller took.
     fn run_inner<E>(&self, barrier: impl FnOnce() -> Result<(), E>) -> (Result<(), E>, Path) {
-        if !self.usable() {
+        let Some(generation) = self.usable() else {
             return (barrier(), Path::Uncontended);
-        }
+        };
 
         // Fast path: nothing in flight, so the entry can be the start.
         // Relaxed: only a guess for the compare-and-swap, which orders.
@@ -484,7 +500,10 @@ impl Coalescer {
                 .compare_exchange(w, w + ONE_SEQ, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
-                return (self.issue(seq(w + ONE_SEQ), barrier), Path::Uncontended);
+                return (
+                    self.issue(seq(w + ONE_SEQ), generation, barrier),
+                    Path::Uncontended,
+                );
             }
         }
 
@@ -516,7 +535,12 @@ impl Coalescer {
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => return (self.issue(seq(w + ONE_SEQ), barrier), Path::Contended),
+                    Ok(_) => {
+                        return (
+                            self.issue(seq(w + ONE_SEQ), generation, barrier),
+                            Path::Contended,
+                        )
+                    }
                     Err(now) => w = now,
                 }
                 continue;
@@ -533,6 +557,11 @@ impl Coalescer {
                 // caller): its own call, outside the protocol, covers it.
                 return (barrier(), Path::OwnCall);
             }
+            if !Self::same_process(generation) {
+                // A forked child returned into this wait: count nothing
+                // in the child's word.
+                return (barrier(), Path::OwnCall);
+            }
             // Count this caller as a sleeper, then sleep on the word it
             // counted itself in. Acquire: on failure the value read is
             // examined above.
@@ -542,6 +571,11 @@ impl Coalescer {
             {
                 Ok(_) => {
                     let woke = wait::wait(self, w + 1, wait::bit(ticket), &mut deadline);
+                    if !Self::same_process(generation) {
+                        // A forked child returned into this wait: this
+                        // thread's count belongs to the parent's word.
+                        return (barrier(), Path::OwnCall);
+                    }
                     // Uncount; Acquire: the value read is examined above.
                     w = self.word.fetch_sub(1, Ordering::Acquire) - 1;
                     spins = 0;
@@ -561,7 +595,12 @@ impl Coalescer {
     /// Runs `barrier` as the issuer of the call that made `seq` odd `s`
     /// (this thread's compare-and-swap), then ends it.
     #[inline]
-    fn issue<E>(&self, s: u32, barrier: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+    fn issue<E>(
+        &self,
+        s: u32,
+        generation: u32,
+        barrier: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
         #[cfg(loom)]
         assert_eq!(
             self.issuing.fetch_add(1, Ordering::Relaxed),
@@ -571,6 +610,7 @@ impl Coalescer {
         let mut flight = Flight {
             coalescer: self,
             seq: s,
+            generation,
             succeeded: false,
         };
         let result = barrier();
@@ -608,6 +648,8 @@ struct Flight<'a> {
     coalescer: &'a Coalescer,
     /// The (odd) `seq` that started it.
     seq: u32,
+    /// The fork generation of the process that started it.
+    generation: u32,
     /// Whether the barrier returned `Ok`.
     succeeded: bool,
 }
@@ -617,6 +659,11 @@ impl Drop for Flight<'_> {
         let c = self.coalescer;
         #[cfg(loom)]
         c.issuing.fetch_sub(1, Ordering::Relaxed);
+        if !Coalescer::same_process(self.generation) {
+            // A forked child returned into this call (module docs): its
+            // word is the parent's copy, reset by (or for) the child.
+            return;
+        }
         // While a call is in flight nobody else changes `seq` (starts need
         // an idle word), only the sleeper count. Release: the call happens
         // before every waiter that sees its end. (`seq` is at the top of the

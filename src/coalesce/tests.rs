@@ -21,6 +21,16 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 // ---------------------------------------------------------------------------
 // The arithmetic.
 
+/// Waits until the fork handler is registered: until then (another test
+/// thread may be registering it) callers make their own calls, outside the
+/// protocol, which the tests that inspect the word do not expect.
+fn ready() {
+    assert!(
+        eventually(fork::registered),
+        "the fork handler was never registered"
+    );
+}
+
 /// `seq`, as a word with no sleepers.
 fn at(seq: u32) -> u32 {
     seq << SEQ_SHIFT
@@ -122,6 +132,7 @@ fn seq_and_sleepers_share_the_word_without_interfering() {
 
 #[test]
 fn uncontended_calls_once_and_advances_by_one_call() {
+    ready();
     let c = Coalescer::new();
     for i in 1..=5u32 {
         let mut calls = 0;
@@ -139,6 +150,7 @@ fn uncontended_calls_once_and_advances_by_one_call() {
 
 #[test]
 fn a_failed_call_returns_its_error_and_counts_for_nobody() {
+    ready();
     let c = Coalescer::new();
     c.run(|| Ok::<(), i32>(())).unwrap();
     assert_eq!(c.run(|| Err(7)), Err(7));
@@ -155,6 +167,7 @@ fn a_failed_call_returns_its_error_and_counts_for_nobody() {
 
 #[test]
 fn a_panicking_barrier_ends_its_call_as_failed() {
+    ready();
     let c = Coalescer::new();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         c.run(|| -> Result<(), ()> { panic!("barrier panics") })
@@ -170,6 +183,7 @@ fn a_panicking_barrier_ends_its_call_as_failed() {
 /// resets it instead of waiting, then issues a call.
 #[test]
 fn a_word_from_another_generation_is_reset_before_use() {
+    ready();
     let c = Coalescer::new();
     c.word.store(at(9) | 3, SeqCst);
     c.generation
@@ -350,6 +364,7 @@ fn protocol(c: &Coalescer, f: &mut dyn FnMut() -> Result<(), i32>) -> Result<(),
 /// times, then goes back.
 #[test]
 fn adaptive_alone_makes_its_own_calls_without_the_protocol() {
+    ready();
     let c = Coalescer::new();
     let calls = AtomicUsize::new(0);
     for _ in 0..10 {
@@ -587,6 +602,7 @@ fn blocking_call(inside: &AtomicBool, release: &AtomicBool) -> Result<(), ()> {
 #[test]
 #[cfg_attr(miri, ignore = "reads /proc")]
 fn callers_arriving_during_a_call_share_the_next_one() {
+    ready();
     let c = Coalescer::with_wait_bound(HELD);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     let calls = StdAtomicU32::new(0);
@@ -642,6 +658,7 @@ fn callers_arriving_during_a_call_share_the_next_one() {
 #[test]
 #[cfg_attr(miri, ignore = "reads /proc")]
 fn waiters_of_a_failed_call_issue_another() {
+    ready();
     let c = Coalescer::with_wait_bound(HELD);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     let calls = StdAtomicU32::new(0);
@@ -706,6 +723,7 @@ fn wait_child(pid: libc::pid_t) -> Option<libc::c_int> {
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot fork")]
 fn child_forked_during_a_call_does_not_wait_for_it() {
+    ready();
     let c = Coalescer::with_wait_bound(HELD);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     thread::scope(|s| {
@@ -753,7 +771,7 @@ fn child_forked_during_a_call_does_not_wait_for_it() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot fork")]
 fn a_fork_is_one_generation_in_a_child_and_a_childs_child() {
-    assert!(fork::registered());
+    ready();
     let parent = fork::generation();
     // SAFETY: the child and grandchild only read an atomic, fork, wait and
     // call `_exit`.
@@ -849,7 +867,7 @@ unsafe fn in_new_pid_namespaces_body(parent: u32) -> i32 {
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot fork")]
 fn a_fork_across_pid_namespaces_is_one_generation() {
-    assert!(fork::registered());
+    ready();
     let parent = fork::generation();
     // SAFETY: see `in_new_pid_namespaces`: the children only make
     // async-signal-safe calls and read atomics.
@@ -880,22 +898,32 @@ fn a_fork_across_pid_namespaces_is_one_generation() {
 #[test]
 #[cfg_attr(miri, ignore = "reads /proc")]
 fn a_waiter_behind_a_stopped_issuer_makes_its_own_call_after_the_deadline() {
+    ready();
     let c = Coalescer::new();
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
     thread::scope(|s| {
         let _release = ReleaseOnDrop(&release);
         let issuer = s.spawn(|| c.run(|| blocking_call(&inside, &release)));
         assert!(eventually(|| inside.load(SeqCst)));
-        let mut own = false;
-        let t0 = Instant::now();
-        assert_eq!(
-            c.run(|| {
+        let done = AtomicBool::new(false);
+        let waiter = s.spawn(|| {
+            let mut own = false;
+            let t0 = Instant::now();
+            let r = c.run(|| {
                 own = true;
                 Ok::<(), ()>(())
-            }),
-            Ok(())
+            });
+            done.store(true, SeqCst);
+            (r, own, t0.elapsed())
+        });
+        // A watchdog: an unbounded wait fails here (the issuer is released
+        // on the way out, which ends the wait) instead of hanging.
+        assert!(
+            eventually(|| done.load(SeqCst)),
+            "the waiter never returned"
         );
-        let took = t0.elapsed();
+        let (r, own, took) = waiter.join().unwrap();
+        assert_eq!(r, Ok(()));
         assert!(own, "returned Ok without a call of its own");
         assert!(
             took >= Duration::from_nanos(WAIT_BOUND_NS),
@@ -934,6 +962,7 @@ fn set_hook(f: fn(u8)) {
 #[test]
 #[cfg_attr(miri, ignore = "reads /proc")]
 fn no_wake_is_lost_when_an_issuer_is_delayed_across_a_wrap() {
+    ready();
     static C: Coalescer = Coalescer::with_wait_bound(HELD);
     static I_AFTER_WAKES: AtomicBool = AtomicBool::new(false);
     static GO_I: AtomicBool = AtomicBool::new(false);
@@ -1070,6 +1099,7 @@ fn no_wake_is_lost_when_an_issuer_is_delayed_across_a_wrap() {
 #[test]
 #[cfg_attr(miri, ignore = "waits for a real deadline")]
 fn adaptive_goes_solo_after_a_deadline_passes() {
+    ready();
     let c = Coalescer::new();
     c.coalesce_next(100);
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));

@@ -23,7 +23,7 @@
 //! | platform | `wait` (deadline) | `wake_ended` / `wake_all` |
 //! |---|---|---|
 //! | Linux, Android | `futex(FUTEX_WAIT_BITSET_PRIVATE)`, absolute `CLOCK_MONOTONIC` timeout | `futex(FUTEX_WAKE_BITSET_PRIVATE)` |
-//! | FreeBSD | `_umtx_op(UMTX_OP_WAIT_UINT_PRIVATE)`, relative timeout | `_umtx_op(UMTX_OP_WAKE_PRIVATE, INT_MAX)` |
+//! | FreeBSD | `_umtx_op(UMTX_OP_WAIT_UINT_PRIVATE)`, absolute `CLOCK_MONOTONIC` timeout | `_umtx_op(UMTX_OP_WAKE_PRIVATE, INT_MAX)` |
 //! | other Unix | `sched_yield()` (the caller polls; `CLOCK_MONOTONIC`) | nothing |
 //! | anything else | one `spin_loop` hint (the caller polls; [`POLL_BOUND`] polls) | nothing |
 //! | `cfg(loom)` | a model of the futex with bits (below); no clock | the same |
@@ -65,10 +65,11 @@ pub(super) fn spin() {
 }
 
 /// Where there is no clock (neither Unix nor loom): how many polls stand
-/// for [`WAIT_BOUND_NS`] (a poll is one `spin_loop` hint, well under
-/// 100 ns on current cores, so this bound is at most about that long).
+/// for [`WAIT_BOUND_NS`]. Each poll follows the caller's `SPINS` (100)
+/// `spin_loop` hints and loads, about a microsecond, so 50 polls are about
+/// 50 µs.
 #[cfg_attr(any(unix, loom), allow(dead_code))]
-pub(super) const POLL_BOUND: u32 = 10_000;
+pub(super) const POLL_BOUND: u32 = 50;
 
 /// A waiter's deadline: none until its first wait, then (normally)
 /// [`WAIT_BOUND_NS`] after it.
@@ -120,8 +121,9 @@ impl Deadline {
     }
 }
 
-/// `CLOCK_MONOTONIC`, in nanoseconds (never 0 in practice: it counts from
-/// boot).
+/// `CLOCK_MONOTONIC`, in nanoseconds; `u64::MAX` if the clock cannot be
+/// read (then every deadline has passed at once: the caller makes its own
+/// call instead of waiting).
 #[cfg(all(unix, not(loom)))]
 #[inline]
 fn now_ns() -> u64 {
@@ -129,14 +131,13 @@ fn now_ns() -> u64 {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists on
-    // every Unix this crate builds for, so this cannot fail (if it did, `ts`
-    // stays 0 and the deadline is then just after boot: passed, which only
-    // means the caller makes its own call).
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    // SAFETY: `ts` is a valid, writable timespec for the call.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
+        return u64::MAX;
+    }
     (ts.tv_sec as u64)
-        .wrapping_mul(1_000_000_000)
-        .wrapping_add(ts.tv_nsec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
 }
 
 #[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
@@ -227,7 +228,7 @@ mod imp {
 
 #[cfg(all(not(loom), target_os = "freebsd"))]
 mod imp {
-    use super::{now_ns, Coalescer, Deadline};
+    use super::{Coalescer, Deadline};
 
     /// Sleeps while the word holds `expected` (no wake bits here), until
     /// the deadline; `false` if it passed.
@@ -239,30 +240,32 @@ mod imp {
         deadline: &mut Deadline,
     ) -> bool {
         let at = deadline.start();
-        let left = at.saturating_sub(now_ns());
-        if left == 0 {
-            return false;
-        }
-        let mut ts = libc::timespec {
-            tv_sec: (left / 1_000_000_000) as libc::time_t,
-            tv_nsec: (left % 1_000_000_000) as libc::c_long,
+        let mut t = libc::_umtx_time {
+            _timeout: libc::timespec {
+                tv_sec: (at / 1_000_000_000) as libc::time_t,
+                tv_nsec: (at % 1_000_000_000) as libc::c_long,
+            },
+            _flags: libc::UMTX_ABSTIME,
+            _clockid: libc::CLOCK_MONOTONIC as u32,
         };
         // SAFETY: the word is a live, aligned 32-bit atomic for the whole
         // call; UMTX_OP_WAIT_UINT_PRIVATE compares it with `expected` (as an
-        // unsigned int) and sleeps; a non-null `uaddr2` is a relative
-        // timeout whose size `uaddr` gives (_umtx_op(2)). Errors (EINTR,
-        // ETIMEDOUT) mean "look again"; the caller's next `passed()` sees a
-        // passed deadline.
-        unsafe {
+        // unsigned int) and sleeps; a non-null `uaddr2` is a timeout whose
+        // size `uaddr` gives, here a `struct _umtx_time` with an absolute
+        // CLOCK_MONOTONIC time (_umtx_op(2); kern_umtx.c
+        // `copyin_umtx_time`), as Rust's std passes it.
+        let r = unsafe {
             libc::_umtx_op(
                 c.word.as_ptr() as *mut libc::c_void,
                 libc::UMTX_OP_WAIT_UINT_PRIVATE,
                 expected as libc::c_ulong,
-                core::mem::size_of::<libc::timespec>() as *mut libc::c_void,
-                &mut ts as *mut libc::timespec as *mut libc::c_void,
-            );
-        }
-        true
+                core::mem::size_of::<libc::_umtx_time>() as *mut libc::c_void,
+                &mut t as *mut libc::_umtx_time as *mut libc::c_void,
+            )
+        };
+        // EINTR, a wake and a changed value mean "look again"; ETIMEDOUT:
+        // the deadline passed (the caller's `passed()` also sees it).
+        !(r == -1 && deadline.passed())
     }
 
     /// Wakes everyone (a superset).
