@@ -901,11 +901,11 @@ fn a_waiter_behind_a_stopped_issuer_makes_its_own_call_after_the_deadline() {
     ready();
     let c = Coalescer::new();
     let (inside, release) = (AtomicBool::new(false), AtomicBool::new(false));
+    let done = AtomicBool::new(false);
     thread::scope(|s| {
         let _release = ReleaseOnDrop(&release);
         let issuer = s.spawn(|| c.run(|| blocking_call(&inside, &release)));
         assert!(eventually(|| inside.load(SeqCst)));
-        let done = AtomicBool::new(false);
         let waiter = s.spawn(|| {
             let mut own = false;
             let t0 = Instant::now();
