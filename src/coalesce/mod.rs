@@ -308,6 +308,7 @@ impl Coalescer {
     /// An idle coalescer whose waiters sleep up to `ns` before their own
     /// call (tests that hold a call in flight on purpose).
     #[cfg(all(test, not(loom)))]
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Linux-only tests
     pub(super) const fn with_wait_bound(ns: u64) -> Self {
         let mut c = Coalescer::new();
         c.wait_bound_ns = ns;
