@@ -204,13 +204,15 @@ impl From<Error> for std::io::Error {
     ///   ...`); **Debug**, what `.expect(..)` and `.unwrap()` print, shows
     ///   the variant with its fields: `Custom { kind: PermissionDenied,
     ///   error: PermissionDenied { syscall: Membarrier, errno: 1 } }`.
-    /// - **kind**: the one `std` gives the error number
-    ///   (`EPERM`: [`PermissionDenied`](std::io::ErrorKind::PermissionDenied),
-    ///   ...), except [`Error::Unsupported`], which is
+    /// - **kind**: by variant, the same on every platform:
+    ///   [`Error::PermissionDenied`] is
+    ///   [`PermissionDenied`](std::io::ErrorKind::PermissionDenied),
+    ///   [`Error::Unsupported`] is
     ///   [`Unsupported`](std::io::ErrorKind::Unsupported) (not the
     ///   `InvalidInput` that `EINVAL` maps to: nothing about the input was
-    ///   wrong), and [`Error::RangeWraps`] and [`Error::PolicyConflict`],
-    ///   which are [`InvalidInput`](std::io::ErrorKind::InvalidInput).
+    ///   wrong), [`Error::RangeWraps`] and [`Error::PolicyConflict`] are
+    ///   [`InvalidInput`](std::io::ErrorKind::InvalidInput); [`Error::Os`]
+    ///   has the kind `std` gives its error number on this platform.
     /// - **The error number**: [`std::io::Error::raw_os_error`] is `None`
     ///   for an error built with a payload, so read it from the payload:
     ///   [`Error::from_io`]`(&e).and_then(|e| e.raw_os_error())`.
@@ -224,9 +226,8 @@ impl From<Error> for std::io::Error {
                 std::io::ErrorKind::InvalidInput
             }
             Error::Unsupported { .. } => std::io::ErrorKind::Unsupported,
-            Error::PermissionDenied { errno, .. } | Error::Os { errno, .. } => {
-                std::io::Error::from_raw_os_error(errno).kind()
-            }
+            Error::PermissionDenied { .. } => std::io::ErrorKind::PermissionDenied,
+            Error::Os { errno, .. } => std::io::Error::from_raw_os_error(errno).kind(),
         };
         std::io::Error::new(kind, e)
     }
