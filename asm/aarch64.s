@@ -479,33 +479,33 @@ listing_pipeline_flush_local:
     ret                                 // return
 
 listing_pipeline_flush_mt:
-    sub sp, sp, #0xf0                   // frame: 240 bytes (result slots, the Flight, the timespec)
-    stp x29, x30, [sp, #144]            // save fp/lr (calls below)
-    stp x28, x27, [sp, #160]            // callee-saved: deadline.at (x28), ticket (x27)
-    stp x26, x25, [sp, #176]            // callee-saved: the 0xffffe constant (x26), spins (x25)
-    stp x24, x23, [sp, #192]            // callee-saved: &COALESCER (x24), coalesce_for `left` / CAS new value (x23)
-    stp x22, x21, [sp, #208]            // callee-saved: the word value w (x22), cmd (x21)
-    stp x20, x19, [sp, #224]            // callee-saved: register tag (x20), &POLICY then register cmd (x19)
-    add x29, sp, #0x90                  // frame pointer
+    sub sp, sp, #0x100                  // frame: 240 bytes (result slots, the Flight, the timespec)
+    stp x29, x30, [sp, #160]            // save fp/lr (calls below)
+    stp x28, x27, [sp, #176]            // callee-saved: deadline.at (x28), ticket (x27)
+    stp x26, x25, [sp, #192]            // callee-saved: the 0xffffe constant (x26), spins (x25)
+    stp x24, x23, [sp, #208]            // callee-saved: &COALESCER (x24), coalesce_for `left` / CAS new value (x23)
+    stp x22, x21, [sp, #224]            // callee-saved: the word value w (x22), cmd (x21)
+    stp x20, x19, [sp, #240]            // callee-saved: register tag (x20), &POLICY then register cmd (x19)
+    add x29, sp, #0xa0                  // frame pointer
     adrp x19, PAGE                      // GOT page of policy::POLICY
     ldr x19, [x19, #LO12]               // GOT load: x19 = &policy::POLICY (AtomicU8; kept for the re-read)
     ldrb w8, [x19]                      // policy::current(): POLICY, one relaxed load
     cmp w8, #0x2                        // 2 = Strict?
     b.eq <+0x48>                        // yes: policy arg = Strict
     cmp w8, #0x3                        // 3 = NoSyscalls?
-    b.eq <+0x45c>                       // yes: may_call false -> policy::fixed(LocalSync..)
-    cbz w8, <+0x44c>                    // 0 = not chosen yet -> policy::first_use()
+    b.eq <+0x444>                       // yes: may_call false -> policy::fixed(LocalSync..)
+    cbz w8, <+0x434>                    // 0 = not chosen yet -> policy::first_use()
     mov w1, wzr                         // 1 = BestEffort: policy arg = BestEffort (0)
     b <+0x4c>                           // -> the mechanism
     mov w1, #0x1                        // policy arg = Strict (1), for the probe
     adrp x8, PAGE                       // GOT page of os::membarrier::STATE
     ldr x8, [x8, #LO12]                 // GOT load: &os::membarrier::STATE (OnceNonZeroUsize: the cached mechanism)
     ldar x8, [x8]                       // STATE.get(): load-acquire (0 = not probed yet)
-    cbz x8, <+0x474>                    // not probed yet -> probe out of line
+    cbz x8, <+0x45c>                    // not probed yet -> probe out of line
     sub w8, w8, #0x1                    // State::decode: code - 1 (Ready: 0..=2)
     and w9, w8, #0xff                   // low byte of the code (high bits: errno)
     cmp w9, #0x2                        // 1 SyncCore, 2 PrivateExpedited, 3 Global?
-    b.hi <+0x4b0>                       // no: State::Failed (cached error) -> false
+    b.hi <+0x498>                       // no: State::Failed (cached error) -> false
     ubfiz x8, x8, #2, #8                // table index (code - 1) * 4 for commands()
     adrp x24, PAGE                      // GOT page of os::membarrier::COALESCER
     adrp x9, PAGE                       // commands(): table of flush commands
@@ -518,45 +518,45 @@ listing_pipeline_flush_mt:
     add x9, x9, LO12                    // [64, 16, 0]: REGISTER_..._SYNC_CORE, _EXPEDITED
     ldr w20, [x10, x8]                  // w20 = register's Option tag
     ldr w19, [x9, x8]                   // w19 = the register command (&POLICY no longer needed)
-    ldr w23, [x24, #20]                 // run_adaptive: left = coalesce_for, relaxed load (plain LDR)
-    cbz w23, <+0x390>                   // left == 0: not coalescing -> run_solo (own call)
+    ldr w26, [x24, #20]                 // run_adaptive: left = coalesce_for, relaxed load (plain LDR)
+    cbz w26, <+0x3a8>                   // left == 0: not coalescing -> run_solo (own call)
     adrp x8, PAGE                       // GOT page of coalesce::fork::imp::STATE (the registration)
     ldr x8, [x8, #LO12]                 // GOT load: &fork STATE (AtomicU8)
     ldarb w8, [x8]                      // usable(): fork::registered(), STATE load-acquire
     cmp w8, #0x2                        // == REGISTERED (2)?
-    b.ne <+0x4d4>                       // no -> register() out of line (cold)
-    adrp x8, PAGE                       // GOT page of coalesce::fork::imp::GENERATION
-    add x9, x24, #0xc                   // &COALESCER.generation
-    ldr x8, [x8, #LO12]                 // GOT load: &GENERATION (AtomicU32)
-    ldr w2, [x8]                        // now = fork::generation(): GENERATION, relaxed load
-    ldar w1, [x9]                       // mine = generation, load-acquire (pairs with adopt's Release store)
-    cmp w1, w2                          // mine == now?
-    b.ne <+0x4e0>                       // no: forked child (or adopting) -> adopt(mine, now)
-    ldr w22, [x24, #8]                  // fast path: w = word, relaxed load (only a guess for the CAS)
-    tbnz w22, #12, <+0x164>             // IN_FLIGHT (bit 12: seq odd) -> the entry RMW
-    orr w1, w22, #0x1000                // new = w + ONE_SEQ (the bit is clear: an OR): seq odd, a call starts
+    b.ne <+0x4a0>                       // no -> register() out of line (cold)
+    adrp x9, PAGE                       // GOT page of coalesce::fork::imp::GENERATION
+    add x8, x24, #0xc                   // &COALESCER.generation
+    ldr x9, [x9, #LO12]                 // GOT load: &GENERATION (AtomicU32)
+    ldr w22, [x9]                       // now = fork::generation(): GENERATION, relaxed load
+    ldar w1, [x8]                       // mine = generation, load-acquire (pairs with adopt's Release store)
+    cmp w1, w22                         // mine == now?
+    b.ne <+0x4ac>                       // no: forked child (or adopting) -> adopt(mine, now)
+    ldr w23, [x24, #8]                  // fast path: w = word, relaxed load (only a guess for the CAS)
+    tbnz w23, #12, <+0x164>             // IN_FLIGHT (bit 12: seq odd) -> the entry RMW
+    orr w1, w23, #0x1000                // new = w + ONE_SEQ (the bit is clear: an OR): seq odd, a call starts
     add x2, x24, #0x8                   // &word
-    mov w0, w22                         // expected = w
-    orr w25, w22, #0x1000               // keep w + ONE_SEQ for seq()
+    mov w0, w23                         // expected = w
+    orr w25, w23, #0x1000               // keep w + ONE_SEQ for seq()
     bl <__aarch64_cas4_acq_rel>         // fast-path start CAS, AcqRel (outlined atomic: LSE CASAL or LL/SC): claim the idle word
-    cmp w0, w22                         // old == w: we started the call (issuer)?
+    cmp w0, w23                         // old == w: we started the call (issuer)?
     b.ne <+0x164>                       // no: entry RMW, take a ticket
-    sub x0, x29, #0x40                  // issue(): result slot
+    sub x0, x29, #0x48                  // issue(): result slot
     mov w1, w21                         // cmd
     mov w2, w20                         // register tag
     mov w3, w19                         // register cmd
-    lsr w22, w25, #12                   // s = seq(w + ONE_SEQ), the odd seq of this call
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier() (outlined): membarrier(cmd) via libc syscall(), EPERM: register + retry
-    ldurb w8, [x29, #-64]               // result tag
-    stur x24, [x29, #-16]               // Flight.coalescer = &COALESCER
-    stur w22, [x29, #-8]                // Flight.seq = s
+    lsr w23, w25, #12                   // s = seq(w + ONE_SEQ), the odd seq of this call
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>// barrier() (outlined): membarrier(cmd) via libc syscall(), EPERM: register + retry
+    ldurb w8, [x29, #-72]               // result tag
+    stur x24, [x29, #-24]               // Flight.coalescer = &COALESCER
+    stp w23, w22, [x29, #-16]           // Flight.seq = s, Flight.generation = this process's generation (from usable())
     cmp w8, #0x5                        // tag 5 = Ok(())?
     cset w8, eq                         // Flight.succeeded = result.is_ok()
-    sturb w8, [x29, #-4]                // store it (Flight.succeeded)
-    sub x0, x29, #0x10                  // &flight
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // Flight::drop (outlined): end fetch_add(ONE_SEQ) (ok) / fetch_sub (failed), Release; futex wake if sleepers
-    ldur q0, [x29, #-64]                // move the Result (24 bytes) out of the slot ...
-    ldur x8, [x29, #-48]                // ... its last 8 bytes
+    sturb w8, [x29, #-8]                // store it (Flight.succeeded)
+    sub x0, x29, #0x18                  // &flight
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>// Flight::drop (outlined): end fetch_add(ONE_SEQ) (ok) / fetch_sub (failed), Release; futex wake if sleepers
+    ldur q0, [x29, #-72]                // move the Result (24 bytes) out of the slot ...
+    ldur x8, [x29, #-56]                // ... its last 8 bytes
     str q0, [sp, #48]                   // ... into the temporary at sp+48
     str x8, [sp, #64]                   // ... last 8 bytes
     ldr q0, [sp, #48]                   // Path::Uncontended (also own call when unusable): copy the Result ...
@@ -564,151 +564,157 @@ listing_pipeline_flush_mt:
     str q0, [sp, #16]                   // ... to run_adaptive's result at sp+16
     str x8, [sp, #32]                   // ... last 8 bytes
     ldr w8, [x24, #20]                  // coalesce_for again, relaxed load
-    cmp w8, w23                         // still == left?
-    b.ne <+0x43c>                       // re-armed meanwhile: leave it
-    sub w8, w23, #0x1                   // spend one: left - 1
-    b <+0x438>                          // -> store it to coalesce_for, return
+    cmp w8, w26                         // still == left?
+    b.ne <+0x538>                       // re-armed meanwhile: leave it
+    sub w8, w26, #0x1                   // spend one: left - 1
+    b <+0x534>                          // -> store it to coalesce_for, return
     add x1, x24, #0x8                   // &word
     mov w0, wzr                         // operand 0
     bl <__aarch64_ldset4_rel>           // entry: fetch_add(0, Release), as an outlined LDSET (OR) of 0: w = old
+    ldr x8, [x24]                       // coalescer.wait_bound_ns (field at +0), for the Deadline
+    mov w27, #0xffffe                   // 0xffffe: the ticket mask (even, 20 bits); also -2 mod 2^20 for the lowering
+    stp x8, xzr, [sp]                   // Deadline { bound_ns, at: 0 } on the stack (not started)
     lsr w8, w0, #12                     // seq(w)
-    ldr x9, [x24]                       // Deadline::new(wait_bound_ns): the plain u64 field
-    mov w22, w0                         // w = the entry's value
-    mov x28, xzr                        // deadline.at = 0 (not started)
+    add w8, w8, #0x3                    // ticket(): seq + 3 ...
+    and w28, w8, #0xffffe               // ... & !1, masked to 20 bits: this caller's ticket
     mov w25, wzr                        // spins = 0
-    mov w26, #0xffffe                   // -2 mod 2^20 (ticket - 2 below)
-    add w8, w8, #0x3                    // ticket(seq): seq + 3 ...
-    str x9, [sp, #8]                    // spill deadline.bound_ns
-    and w27, w8, #0xffffe               // ... & !1 & SEQ_MAX: ticket
-    sub w8, w27, w22, lsr #12           // loop: ahead = ticket - seq(w) ...
+    mov w23, w0                         // w = the entry's value
+    sub w8, w28, w23, lsr #12           // loop: ahead = ticket - seq(w) ...
     and w8, w8, #0xfffff                // ... mod 2^20
     sub w9, w8, #0x1                    // covered(): ahead in 1..=4?
     cmp w9, #0x3                        // ahead - 1 > 3 (unsigned) = not in 1..=4
-    b.hi <+0x3d0>                       // covered -> Ok, Path::Contended (not on the first pass: a fresh ticket is 2 or 3 ahead)
-    tbnz w22, #12, <+0x1dc>             // in flight -> spin or sleep
-    add w9, w27, w26                    // idle, not covered: ticket - 2 (masked where used)
+    b.hi <+0x518>                       // covered -> Ok, Path::Contended (not on the first pass: a fresh ticket is 2 or 3 ahead)
+    tbnz w23, #12, <+0x1d8>             // in flight -> spin or sleep
+    add w9, w28, w27                    // idle, not covered: ticket - 2 (masked where used)
     cmp w8, #0x4                        // ahead == 4 (the call waited behind failed)?
-    orr w1, w22, #0x1000                // new = w + ONE_SEQ: start a call
+    orr w1, w23, #0x1000                // new = w + ONE_SEQ: start a call
     add x2, x24, #0x8                   // &word
-    mov w0, w22                         // expected = w
-    csel w27, w9, w27, eq               // yes: ticket -= 2 (one call is enough)
-    orr w23, w22, #0x1000               // keep w + ONE_SEQ for seq()
+    mov w0, w23                         // expected = w
+    csel w28, w9, w28, eq               // yes: ticket -= 2 (one call is enough)
+    orr w26, w23, #0x1000               // keep w + ONE_SEQ for seq()
     bl <__aarch64_cas4_acq_rel>         // start CAS AcqRel/Acquire (outlined atomic): issue the next call ourselves
-    cmp w0, w22                         // succeeded?
-    mov w22, w0                         // w = old (now, on failure)
-    b.ne <+0x194>                       // no: w = now, look again
-    b <+0x3dc>                          // yes: we are the issuer -> issue(), Path::Contended
+    cmp w0, w23                         // succeeded?
+    mov w23, w0                         // w = old (now, on failure)
+    b.ne <+0x190>                       // no: w = now, look again
+    b <+0x3e8>                          // yes: we are the issuer -> issue(), Path::Contended
     cmp w25, #0x64                      // spins == SPINS (100)?
-    b.ne <+0x244>                       // no: spin once more
-    cbz x28, <+0x258>                   // deadline not started: passed() is false, no clock read
-    sub x1, x29, #0x10                  // passed(): now_ns(), &ts
+    b.ne <+0x230>                       // no: spin once more
+    ldr x25, [sp, #8]                   // deadline.at (0: not started)
+    cbz x25, <+0x244>                   // deadline not started: passed() is false, no clock read
+    sub x1, x29, #0x18                  // passed(): now_ns(), &ts
     mov w0, #0x1                        // CLOCK_MONOTONIC
-    stp xzr, xzr, [x29, #-16]           // ts = {0, 0}
+    stp xzr, xzr, [x29, #-24]           // ts = {0, 0}
     bl <clock_gettime@plt>              // libc clock_gettime via the PLT (glibc's vDSO path; no svc here)
-    mov w8, #0xfff                      // SLEEPERS
-    bics wzr, w8, w22                   // sleepers(w) == SLEEPERS (no room to count us)?
-    b.eq <+0x364>                       // yes -> own call, Path::OwnCall
-    ldp x8, x9, [x29, #-16]             // tv_sec, tv_nsec
     mov w10, #0xca00                    // 1_000_000_000 ...
     movk w10, #0x3b9a, lsl #16          // ... (0x3b9aca00)
-    madd x8, x8, x10, x9                // now = sec * 1e9 + nsec
-    cmp x8, x28                         // now >= deadline.at?
-    b.cs <+0x364>                       // deadline passed -> own call, Path::OwnCall
-    add w1, w22, #0x1                   // new = w + 1: one more sleeper
-    add x2, x24, #0x8                   // &word
-    mov w0, w22                         // expected = w
-    add w23, w22, #0x1                  // keep w + 1: the futex's expected value
-    bl <__aarch64_cas4_acq>             // sleeper-count CAS, Acquire/Acquire (outlined atomic)
-    mov w25, #0x64                      // spins stays SPINS (rematerialised)
-    cmp w0, w22                         // counted?
-    mov w22, w0                         // w = old (now, on failure)
-    b.ne <+0x194>                       // no: w = now, look again
-    b <+0x2b8>                          // yes (deadline already started) -> futex wait
+    cbnz w0, <+0x4ec>                   // clock_gettime failed: now = u64::MAX, passed -> own call, Path::OwnCall
+    ldur x8, [x29, #-24]                // ts.tv_sec
+    umulh x9, x8, x10                   // tv_sec * 1e9: high half (overflow check of saturating_mul)
+    cmp xzr, x9                         // overflowed?
+    b.ne <+0x28c>                       // yes: now = u64::MAX (saturated)
+    mul x8, x8, x10                     // tv_sec * 1e9
+    ldur x9, [x29, #-16]                // ts.tv_nsec
+    adds x8, x8, x9                     // + tv_nsec ...
+    csinv x8, x8, xzr, cc               // ... saturating: now_ns()
+    cmp x8, x25                         // now >= deadline.at?
+    cset w8, cs                         // passed = now >= at
+    b <+0x248>                          // -> the own-call checks, passed in w8
     add w25, w25, #0x1                  // spins += 1
     isb                                 // spin_loop() hint (ISB on aarch64)
     add x8, x24, #0x8                   // &word
-    ldar w22, [x8]                      // w = word, load-acquire
-    b <+0x194>                          // look again
-    mov w8, #0xfff                      // SLEEPERS
-    bics wzr, w8, w22                   // sleepers(w) == SLEEPERS?
-    b.eq <+0x364>                       // yes -> own call, Path::OwnCall
-    add w1, w22, #0x1                   // new = w + 1: one more sleeper
+    ldar w0, [x8]                       // w = word, load-acquire
+    b <+0x18c>                          // look again
+    mov w8, wzr                         // deadline not started: passed = false
+    mov w9, #0xfff                      // SLEEPERS
+    bics wzr, w9, w23                   // sleepers(w) == SLEEPERS?
+    b.eq <+0x4ec>                       // yes -> own call, Path::OwnCall
+    tbnz w8, #0, <+0x4ec>               // passed -> own call, Path::OwnCall
+    adrp x8, PAGE                       // GOT page of fork::imp::GENERATION
+    ldr x8, [x8, #LO12]                 // GOT load: &GENERATION
+    ldr w8, [x8]                        // same_process(): GENERATION, relaxed load
+    cmp w8, w22                         // == the generation recorded at entry?
+    b.ne <+0x4ec>                       // no (a child returned into this wait) -> own call, Path::OwnCall
+    add w1, w23, #0x1                   // new = w + 1: one more sleeper
     add x2, x24, #0x8                   // &word
-    mov w0, w22                         // expected = w
-    add w23, w22, #0x1                  // keep w + 1: the futex's expected value
+    mov w0, w23                         // expected = w
     bl <__aarch64_cas4_acq>             // sleeper-count CAS, Acquire/Acquire (outlined atomic)
-    mov x28, xzr                        // deadline.at still 0
+    cmp w0, w23                         // sleeper counted (CAS succeeded)?
     mov w25, #0x64                      // spins stays SPINS
-    cmp w0, w22                         // counted?
-    mov w22, w0                         // w = old (now, on failure)
-    b.ne <+0x194>                       // no: w = now, look again
-    sub x1, x29, #0x10                  // deadline.start(): now_ns(), &ts
+    b.ne <+0x18c>                       // no: w = now, look again
+    b <+0x294>                          // yes -> the futex wait (deadline.start() first)
+    mov x8, #0xffffffffffffffff         // now_ns() overflowed: u64::MAX
+    b <+0x218>                          // -> compare with deadline.at
+    mov w25, #0xca00                    // 1_000_000_000 (low half) ...
+    ldr x26, [sp, #8]                   // deadline.at (0: not started)
+    movk w25, #0x3b9a, lsl #16          // ... 0x3b9aca00 = 1e9
+    cbnz x26, <+0x2e8>                  // started: -> the timeout computation
+    sub x1, x29, #0x18                  // deadline.start(): now_ns(), &ts
     mov w0, #0x1                        // CLOCK_MONOTONIC
-    stp xzr, xzr, [x29, #-16]           // ts = {0, 0}
+    stp xzr, xzr, [x29, #-24]           // ts = {0, 0}
     bl <clock_gettime@plt>              // libc clock_gettime via the PLT (glibc's vDSO path; no svc here)
-    ldp x8, x9, [x29, #-16]             // tv_sec, tv_nsec
-    mov w10, #0xca00                    // 1_000_000_000 ...
-    movk w10, #0x3b9a, lsl #16          // ... (0x3b9aca00)
-    madd x8, x8, x10, x9                // now = sec * 1e9 + nsec
-    ldr x9, [sp, #8]                    // bound_ns (wait_bound_ns)
+    cbz w0, <+0x2c0>                    // clock read -> now_ns() from ts
+    mov x26, #0xffffffffffffffff        // clock_gettime failed: now = at = u64::MAX (a passed deadline)
+    b <+0x2e8>                          // -> the timeout computation
+    ldur x8, [x29, #-24]                // ts.tv_sec
+    umulh x9, x8, x25                   // tv_sec * 1e9: high half (overflow check)
+    cbnz x9, <+0x3a0>                   // overflowed -> now = u64::MAX
+    mul x8, x8, x25                     // tv_sec * 1e9
+    ldur x9, [x29, #-16]                // ts.tv_nsec
+    adds x8, x8, x9                     // + tv_nsec ...
+    ldr x9, [sp]                        // deadline.bound_ns
+    csinv x8, x8, xzr, cc               // ... saturating: now_ns()
     adds x8, x8, x9                     // now + bound_ns ...
-    csinv x28, x8, xzr, cc              // ... saturating (carry: u64::MAX): deadline.at
+    csinv x26, x8, xzr, cc              // ... saturating (carry: u64::MAX): deadline.at
     mov x9, #0x5a53                     // wait(): magic for at / 1e9 ...
-    lsr x8, x28, #9                     // at >> 9
-    lsr w10, w27, #1                    // bit(ticket): ticket >> 1 (shift count mod 32)
+    lsr x8, x26, #9                     // at >> 9
+    lsr w10, w28, #1                    // bit(ticket): ticket >> 1 (shift count mod 32)
     movk x9, #0xa09b, lsl #16           // ... magic
     mov w11, #0x1                       // 1 << ...
     add x1, x24, #0x8                   // uaddr = &word
     movk x9, #0xb82f, lsl #32           // ... magic
     lsl w6, w11, w10                    // val3 = bit(ticket): this ticket's wake bit
-    sub x4, x29, #0x10                  // timeout = &ts
+    add w3, w23, #0x1                   // val = w + 1: the word this caller counted itself in
     movk x9, #0x44, lsl #48             // ... magic 0x0044b82fa09b5a53
+    sub x4, x29, #0x18                  // timeout = &ts
     mov w0, #0x62                       // SYS_futex (98)
-    mov w2, #0x89                       // FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG (9 | 128): absolute CLOCK_MONOTONIC timeout
     umulh x8, x8, x9                    // (at >> 9) * magic >> 64 ...
-    mov w9, #0xca00                     // 1_000_000_000 ...
-    mov w3, w23                         // val = expected: w + 1, the word we counted ourselves in
-    movk w9, #0x3b9a, lsl #16           // ... (0x3b9aca00)
+    mov w2, #0x89                       // FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG (9 | 128): absolute CLOCK_MONOTONIC timeout
     mov x5, xzr                         // uaddr2 = null
     lsr x8, x8, #11                     // ... >> 11: tv_sec = at / 1e9
-    msub x9, x8, x9, x28                // tv_nsec = at % 1e9
-    stp x8, x9, [x29, #-16]             // ts = {tv_sec, tv_nsec}
+    msub x9, x8, x25, x26               // tv_nsec = at % 1e9
+    stp x8, x9, [x29, #-24]             // ts = {tv_sec, tv_nsec}
     bl <syscall@plt>                    // futex wait (FUTEX_WAIT_BITSET), via libc syscall(): its svc is in libc
     cmn x0, #0x1                        // r == -1?
-    b.eq <+0x32c>                       // yes: read errno
+    str x26, [sp, #8]                   // deadline.at stored (started)
+    b.eq <+0x368>                       // yes: read errno
+    adrp x8, PAGE                       // GOT page of fork::imp::GENERATION
+    ldr x8, [x8, #LO12]                 // GOT load: &GENERATION
+    ldr w8, [x8]                        // same_process() after the wait: GENERATION, relaxed load
+    cmp w8, w22                         // == the generation recorded at entry?
+    b.ne <+0x4ec>                       // no: a forked child returned into this wait -> own call, no uncount
     add x1, x24, #0x8                   // woke (or EAGAIN/EINTR): &word
     mov w0, #0xffffffff                 // -1
     bl <__aarch64_ldadd4_acq>           // uncount: fetch_sub(1, Acquire) as an outlined LDADD of -1
-    mov w25, wzr                        // spins = 0
-    sub w22, w0, #0x1                   // w = old - 1
-    b <+0x194>                          // look again
+    sub w0, w0, #0x1                    // w = old - 1
+    b <+0x188>                          // look again
     bl <__errno_location@plt>           // errno()
-    ldr w22, [x0]                       // errno
+    adrp x8, PAGE                       // GOT page of fork::imp::GENERATION
+    ldr w23, [x0]                       // errno
+    ldr x8, [x8, #LO12]                 // GOT load: &GENERATION
+    ldr w8, [x8]                        // same_process() after the wait: GENERATION, relaxed load
+    cmp w8, w22                         // == the generation recorded at entry?
+    b.ne <+0x4ec>                       // no: a forked child returned into this wait -> own call, no uncount
     add x1, x24, #0x8                   // &word
     mov w0, #0xffffffff                 // -1
     bl <__aarch64_ldadd4_acq>           // uncount: fetch_sub(1, Acquire) as an outlined LDADD of -1
-    mov w25, wzr                        // spins = 0
-    cmp w22, #0x6e                      // errno == ETIMEDOUT (110)?
-    sub w22, w0, #0x1                   // w = old - 1
-    b.ne <+0x194>                       // no (EAGAIN, EINTR): woke, look again
-    sub w8, w27, w22, lsr #12           // deadline passed asleep: ahead = ticket - seq(w) ...
-    and w8, w8, #0xfffff                // ... mod 2^20
-    sub w8, w8, #0x1                    // covered(): ahead - 1 ...
-    cmp w8, #0x4                        // ... >= 4 (unsigned): not in 1..=4
-    b.cs <+0x3d0>                       // covered -> Ok
-    add x0, sp, #0x30                   // own call, Path::OwnCall: result slot
-    mov w1, w21                         // cmd
-    mov w2, w20                         // register tag
-    mov w3, w19                         // register cmd
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier() (outlined), outside the protocol: membarrier via libc syscall()
-    ldr q0, [sp, #48]                   // copy the Result ...
-    ldr x9, [sp, #64]                   // ... last 8 bytes
-    mov w8, wzr                         // OwnCall: coalesce_for = 0 (stop coalescing)
-    str q0, [sp, #16]                   // ... to the result at sp+16
-    str x9, [sp, #32]                   // ... last 8 bytes
-    b <+0x438>                          // -> store coalesce_for = 0, return
+    cmp w23, #0x6e                      // errno == ETIMEDOUT (110)?
+    sub w0, w0, #0x1                    // w = old - 1
+    b.ne <+0x188>                       // no (EAGAIN, EINTR): woke, look again
+    b <+0x4d8>                          // ETIMEDOUT: the deadline passed while asleep -> covered? else own call
+    mov x8, #0xffffffffffffffff         // start()'s now_ns() overflowed: u64::MAX
+    b <+0x2d0>                          // -> deadline.at = u64::MAX + bound, saturating
     ldr w8, [x24, #16]                  // run_adaptive, left == 0: solo_busy, relaxed load
-    cbz w8, <+0x3a0>                    // nobody else inside a solo call
+    cbz w8, <+0x3b8>                    // nobody else inside a solo call
     mov w8, #0x1000                     // calls overlap: coalesce_for = 4096
     str w8, [x24, #20]                  // coalesce_for = COALESCE_RUNS, relaxed store
     mov w8, #0x1                        // run_solo: solo_busy = 1
@@ -719,86 +725,103 @@ listing_pipeline_flush_mt:
     mov w3, w19                         // register cmd
     str w8, [x24, #16]                  // solo_busy = 1, relaxed store
     str x9, [sp, #48]                   // Busy(&solo_busy)
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier() (outlined): this caller's own call, membarrier via libc syscall()
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>// barrier() (outlined): this caller's own call, membarrier via libc syscall()
     add x0, sp, #0x30                   // &busy
-    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // Busy::drop (outlined): solo_busy = 0, relaxed store
-    b <+0x43c>                          // -> return result.is_ok()
-    mov w8, #0x5                        // covered: Ok(()) (tag 5) ...
-    strb w8, [sp, #48]                  // ... into the temporary
-    b <+0x424>                          // -> copy it, Path::Contended
-    sub x0, x29, #0x28                  // issue() from the loop, Path::Contended: result slot
+    bl <_ZN95_$LT$icache_coherence..coalesce..Coalescer..run_solo..Busy$u20$as$u20$core..ops..drop..Drop$GT$4drop>// Busy::drop (outlined): solo_busy = 0, relaxed store
+    b <+0x538>                          // -> return result.is_ok()
+    sub x0, x29, #0x30                  // issue() from the loop, Path::Contended: result slot
     mov w1, w21                         // cmd
     mov w2, w20                         // register tag
     mov w3, w19                         // register cmd
-    lsr w22, w23, #12                   // s = seq(w + ONE_SEQ)
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier() (outlined): membarrier(cmd) via libc syscall(), EPERM: register + retry
-    ldurb w8, [x29, #-40]               // result tag
-    stur x24, [x29, #-16]               // Flight.coalescer = &COALESCER
-    stur w22, [x29, #-8]                // Flight.seq = s
+    lsr w23, w26, #12                   // s = seq(w + ONE_SEQ)
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>// barrier() (outlined): membarrier(cmd) via libc syscall(), EPERM: register + retry
+    ldurb w8, [x29, #-48]               // result tag
+    stur x24, [x29, #-24]               // Flight.coalescer = &COALESCER
+    stp w23, w22, [x29, #-16]           // Flight.seq = s, Flight.generation = this process's generation
     cmp w8, #0x5                        // tag 5 = Ok(())?
     cset w8, eq                         // Flight.succeeded = result.is_ok()
-    sturb w8, [x29, #-4]                // store it (Flight.succeeded)
-    sub x0, x29, #0x10                  // &flight
-    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>  // Flight::drop (outlined): end fetch_add(ONE_SEQ) (ok) / fetch_sub (failed), Release; futex wake if sleepers
-    ldur q0, [x29, #-40]                // move the Result out of the slot ...
-    ldur x8, [x29, #-24]                // ... last 8 bytes
+    sturb w8, [x29, #-8]                // store it (Flight.succeeded)
+    sub x0, x29, #0x18                  // &flight
+    bl <_ZN76_$LT$icache_coherence..coalesce..Flight$u20$as$u20$core..ops..drop..Drop$GT$4drop>// Flight::drop (outlined): end fetch_add(ONE_SEQ) (ok) / fetch_sub (failed), Release; futex wake if sleepers
+    ldur q0, [x29, #-48]                // move the Result out of the slot ...
+    ldur x8, [x29, #-32]                // ... last 8 bytes
     str q0, [sp, #48]                   // ... into the temporary at sp+48
     str x8, [sp, #64]                   // ... last 8 bytes
-    ldr q0, [sp, #48]                   // Path::Contended: copy the Result ...
-    ldr x8, [sp, #64]                   // ... last 8 bytes
-    str q0, [sp, #16]                   // ... to the result at sp+16
-    str x8, [sp, #32]                   // ... last 8 bytes
-    mov w8, #0x1000                     // Contended: coalesce_for = COALESCE_RUNS (4096)
-    str w8, [x24, #20]                  // coalesce_for store, relaxed (4096, 0, or left - 1)
-    ldrb w8, [sp, #16]                  // result tag
-    cmp w8, #0x5                        // 5 = Ok(())?
-    cset w0, eq                         // return result.is_ok()
-    b <+0x4b4>                          // -> epilogue
-    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    b <+0x520>                          // -> epilogue
+    bl <_ZN16icache_coherence6policy9first_use>// cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w1, w0, #0xff                   // policy arg (0 BestEffort, 1 Strict, 2 NoSyscalls)
     cmp w1, #0x2                        // NoSyscalls?
     b.ne <+0x4c>                        // no: -> the mechanism
     ldrb w8, [x19]                      // policy::fixed(LocalSyncRequired): re-read POLICY
     cmp w8, #0x2                        // Strict?
-    b.eq <+0x4b0>                       // yes: Err(no facility) -> false
-    cbz w8, <+0x4a0>                    // 0: policy::first_use()
+    b.eq <+0x498>                       // yes: Err(no facility) -> false
+    cbz w8, <+0x488>                    // 0: policy::first_use()
     mov w0, #0x1                        // return true (Ok: nothing to call)
-    b <+0x4b4>                          // -> epilogue
+    b <+0x544>                          // -> epilogue
     add x0, sp, #0x30                   // probe's Result<NonZeroUsize, Error> slot (w1 = policy)
-    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>  // STATE.get_or_try_init(probe): REGISTER membarrier
+    bl <_ZN9once_cell4race16OnceNonZeroUsize4init>// STATE.get_or_try_init(probe): REGISTER membarrier
     ldrb w8, [sp, #48]                  // result tag
     cmp w8, #0x5                        // 5 = Ok(state)?
-    b.ne <+0x4b0>                       // probe error (not cached) -> false
+    b.ne <+0x498>                       // probe error (not cached) -> false
     ldr x8, [sp, #56]                   // the state code (the NonZeroUsize)
     sub w8, w8, #0x1                    // State::decode: code - 1
     and w9, w8, #0xff                   // low byte
     cmp w9, #0x2                        // Ready (1..=3)?
     b.ls <+0x6c>                        // yes: back to commands()
-    b <+0x4b0>                          // Failed -> false
-    bl <_ZN16icache_coherence6policy9first_use>  // cold: CAS POLICY 0 -> BestEffort; returns the policy
+    b <+0x498>                          // Failed -> false
+    bl <_ZN16icache_coherence6policy9first_use>// cold: CAS POLICY 0 -> BestEffort; returns the policy
     and w8, w0, #0xff                   // policy
     cmp w8, #0x1                        // Strict?
-    b.ne <+0x46c>                       // no: Ok
+    b.ne <+0x454>                       // no: Ok
     mov w0, wzr                         // return false (Err)
-    ldp x20, x19, [sp, #224]            // restore callee-saved
-    ldp x22, x21, [sp, #208]            // restore callee-saved
-    ldp x24, x23, [sp, #192]            // restore callee-saved
-    ldp x26, x25, [sp, #176]            // restore callee-saved
-    ldp x28, x27, [sp, #160]            // restore callee-saved
-    ldp x29, x30, [sp, #144]            // restore fp/lr
-    add sp, sp, #0xf0                   // pop the frame
-    ret                                 // return
-    bl <_ZN16icache_coherence8coalesce4fork3imp8register>  // register() (cold, outlined): CAS fork STATE 0 -> REGISTERING, pthread_atfork(child), Release store REGISTERED (UNREGISTERED on failure); returns ok
+    b <+0x544>                          // -> epilogue (false)
+    bl <_ZN16icache_coherence8coalesce4fork3imp8register>// register() (cold, outlined): CAS fork STATE 0 -> REGISTERING, pthread_atfork(child), Release store REGISTERED (UNREGISTERED on failure); returns ok
     cbnz w0, <+0xb8>                    // registered -> read GENERATION
-    b <+0x4f0>                          // not usable -> own call (Path::Uncontended)
+    b <+0x4c0>                          // not usable -> own call (Path::Uncontended)
     adrp x0, PAGE                       // GOT page of COALESCER
+    mov w2, w22                         // adopt(mine, now): now = this process's generation
     ldr x0, [x0, #LO12]                 // GOT load: &COALESCER (w1 = mine, w2 = now)
-    bl <_ZN16icache_coherence8coalesce9Coalescer5adopt>  // adopt() (cold, outlined): CAS generation -> now|ADOPTING, word = 0 (relaxed), Release store generation = now; false if another thread adopts
-    tbnz w0, #0, <+0xd4>                // adopted -> the fast path
+    bl <_ZN16icache_coherence8coalesce9Coalescer5adopt>// adopt() (cold, outlined): CAS generation -> now|ADOPTING, word = 0 (relaxed), Release store generation = now; false if another thread adopts
+    cbnz w0, <+0xd4>                    // adopted (word reset): -> the fast path
     add x0, sp, #0x30                   // not usable (unregistered, or another thread adopting): own call, result slot
     mov w1, w21                         // cmd
     mov w2, w20                         // register tag
     mov w3, w19                         // register cmd
-    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>  // barrier() (outlined): own call without the protocol
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>// barrier() (outlined): own call without the protocol
     b <+0x140>                          // -> copy the Result, Path::Uncontended (spend one of coalesce_for)
-    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>  // landing pad: a panic unwinding out of the extern "C" fn aborts
+    sub w8, w28, w0, lsr #12            // timed out: ticket - seq(w) ...
+    and w8, w8, #0xfffff                // ... mod 2^20
+    sub w8, w8, #0x1                    // covered(): ahead - 1 ...
+    cmp w8, #0x4                        // ... >= 4 (unsigned): not in 1..=4
+    b.cs <+0x518>                       // covered after all -> Ok, Path::Contended
+    add x0, sp, #0x30                   // own call outside the protocol (deadline passed, no room, or another process): result slot
+    mov w1, w21                         // cmd
+    mov w2, w20                         // register tag
+    mov w3, w19                         // register cmd
+    bl <_ZN16icache_coherence2os10membarrier5flush28_$u7b$$u7b$closure$u7d$$u7d$>// barrier() (outlined): this caller's own membarrier call
+    ldr q0, [sp, #48]                   // copy the Result ...
+    ldr x9, [sp, #64]                   // ... last 8 bytes
+    mov w8, wzr                         // Path::OwnCall: coalesce_for = 0 (stop coalescing behind a stuck call)
+    str q0, [sp, #16]                   // ... to run_adaptive's result at sp+16
+    str x9, [sp, #32]                   // ... last 8 bytes
+    b <+0x534>                          // -> store coalesce_for, return
+    mov w8, #0x5                        // Ok(()) (tag 5): covered by another's call
+    strb w8, [sp, #48]                  // into the result slot
+    ldr q0, [sp, #48]                   // copy the Result ...
+    ldr x8, [sp, #64]                   // ... last 8 bytes
+    str q0, [sp, #16]                   // ... to run_adaptive's result at sp+16
+    str x8, [sp, #32]                   // ... last 8 bytes
+    mov w8, #0x1000                     // Path::Contended: coalesce_for = COALESCE_RUNS (4096)
+    str w8, [x24, #20]                  // coalesce_for, relaxed store
+    ldrb w8, [sp, #16]                  // result tag
+    cmp w8, #0x5                        // 5 = Ok(())?
+    cset w0, eq                         // return result.is_ok()
+    ldp x20, x19, [sp, #240]            // restore callee-saved
+    ldp x22, x21, [sp, #224]            // restore callee-saved
+    ldp x24, x23, [sp, #208]            // restore callee-saved
+    ldp x26, x25, [sp, #192]            // restore callee-saved
+    ldp x28, x27, [sp, #176]            // restore callee-saved
+    ldp x29, x30, [sp, #160]            // restore fp/lr
+    add sp, sp, #0x100                  // pop the frame
+    ret                                 // return
+    bl <_RNvNtCs6Hz1PecaLG4_4core9panicking19panic_cannot_unwind>// landing pad: a panic unwinding out of the extern "C" fn aborts
